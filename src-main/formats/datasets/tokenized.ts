@@ -1,0 +1,90 @@
+/**
+ * Reader for the `tokenized` dataset format (DESIGN §5): JSONL rows `{input_ids, labels?}`.
+ *
+ * `labels` default to `input_ids` (every token trained); -100 marks a position that is not trained.
+ * Every bad row is reported with file:line and a reason; nothing is returned unless all rows are good.
+ */
+import { readFileSync } from 'node:fs';
+
+export interface TokenizedRow {
+  inputIds: number[];
+  labels: number[];
+  line: number; // 1-based line in the source file
+}
+
+export interface RowError {
+  file: string;
+  line: number;
+  reason: string;
+}
+
+export class DatasetError extends Error {
+  constructor(readonly errors: RowError[]) {
+    const first = errors[0];
+    const more = errors.length > 1 ? ` (and ${errors.length - 1} more bad rows)` : '';
+    super(`${first.file}:${first.line}: ${first.reason}${more}`);
+    this.name = 'DatasetError';
+  }
+}
+
+function tokenList(value: unknown, field: string, vocabSize: number, allowIgnore: boolean): number[] | string {
+  if (!Array.isArray(value)) return `"${field}" must be an array of token ids`;
+  for (const id of value) {
+    if (!Number.isInteger(id)) return `"${field}" holds ${JSON.stringify(id)}, not an integer token id`;
+    if (allowIgnore && id === -100) continue;
+    if (id < 0 || id >= vocabSize) return `"${field}" holds token id ${id}, outside the model's vocabulary of ${vocabSize}`;
+  }
+  return value as number[];
+}
+
+function parseRow(raw: unknown, vocabSize: number): Omit<TokenizedRow, 'line'> | string {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return 'each row must be a JSON object';
+  const r = raw as Record<string, unknown>;
+  if (!('input_ids' in r)) return 'missing field "input_ids"';
+  const inputIds = tokenList(r.input_ids, 'input_ids', vocabSize, false);
+  if (typeof inputIds === 'string') return inputIds;
+  if (inputIds.length < 2) return '"input_ids" needs at least 2 tokens (one to read, one to predict)';
+  let labels = inputIds;
+  if (r.labels != null) {
+    const l = tokenList(r.labels, 'labels', vocabSize, true);
+    if (typeof l === 'string') return l;
+    if (l.length !== inputIds.length) return `"labels" has ${l.length} entries but "input_ids" has ${inputIds.length}`;
+    labels = l;
+  }
+  if (labels.slice(1).every((id) => id === -100)) return 'no trained token: every label after the first is -100';
+  return { inputIds, labels };
+}
+
+/** Parses JSONL text; `file` is only used in messages. Throws DatasetError listing every bad row. */
+export function parseTokenizedJsonl(text: string, file: string, vocabSize: number): TokenizedRow[] {
+  const rows: TokenizedRow[] = [];
+  const errors: RowError[] = [];
+  const lines = text.split('\n');
+  lines.forEach((lineText, i) => {
+    const line = i + 1;
+    if (lineText.trim() === '') return;
+    let raw: unknown;
+    try {
+      raw = JSON.parse(lineText);
+    } catch (e) {
+      errors.push({ file, line, reason: `invalid JSON: ${(e as Error).message}` });
+      return;
+    }
+    const row = parseRow(raw, vocabSize);
+    if (typeof row === 'string') errors.push({ file, line, reason: row });
+    else rows.push({ ...row, line });
+  });
+  if (errors.length > 0) throw new DatasetError(errors);
+  if (rows.length === 0) throw new DatasetError([{ file, line: 1, reason: 'the file holds no rows' }]);
+  return rows;
+}
+
+export function readTokenizedJsonl(file: string, vocabSize: number): TokenizedRow[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new DatasetError([{ file, line: 0, reason: `cannot read the file (${(e as NodeJS.ErrnoException).code ?? String(e)})` }]);
+  }
+  return parseTokenizedJsonl(text, file, vocabSize);
+}
