@@ -1,0 +1,114 @@
+/**
+ * `hft train`: one HFT stage. Loads a Hugging Face model folder and a tokenized dataset, draws the
+ * stage's mask, trains, and writes a complete HF model folder plus mask.json to --out.
+ *
+ * The folder is written under a temporary name and renamed at the end, so an interrupted run never
+ * leaves something that looks like a finished model.
+ */
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../../engine/backend.js';
+import { loadModel, saveModel } from '../../engine/load.js';
+import { paramSpecs } from '../../engine/param-specs.js';
+import { SCHEDULES } from '../../engine/schedule.js';
+import { readTokenizedJsonl } from '../../formats/datasets/tokenized.js';
+import { readHfConfig } from '../../formats/hf-config.js';
+import { openModelWeights } from '../../formats/safetensors/index.js';
+import { trainStage } from '../../trainer/train-stage.js';
+import { choiceFlag, intFlag, numFlag, parseFlags, required, UsageError } from '../args.js';
+import { emit } from '../output.js';
+import { progressBar } from '../progress.js';
+import { MASK_FLAGS, maskFromFlags } from './mask.js';
+
+const FLAGS = {
+  model: { type: 'string' },
+  data: { type: 'string' },
+  out: { type: 'string' },
+  steps: { type: 'string' },
+  epochs: { type: 'string' },
+  'batch-size': { type: 'string' },
+  'grad-accum': { type: 'string' },
+  lr: { type: 'string' },
+  'lr-schedule': { type: 'string' },
+  warmup: { type: 'string' },
+  'weight-decay': { type: 'string' },
+  'clip-norm': { type: 'string' },
+  'no-shuffle': { type: 'boolean' },
+  dtype: { type: 'string' },
+  force: { type: 'boolean' },
+  backend: { type: 'string' },
+  json: { type: 'boolean' },
+  ...MASK_FLAGS,
+} as const;
+
+function prepareOut(out: string, force: boolean): string {
+  const dir = resolve(out);
+  if (existsSync(dir) && readdirSync(dir).length > 0 && !force) {
+    throw new UsageError(`${out} exists and is not empty; choose another --out or pass --force to replace it`);
+  }
+  mkdirSync(dirname(dir), { recursive: true });
+  const tmp = join(dirname(dir), `.${basename(dir)}.partial-${process.pid}`);
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp);
+  return tmp;
+}
+
+export async function train(argv: string[]): Promise<void> {
+  const { values } = parseFlags(argv, FLAGS);
+  const modelDir = required(values.model, '--model');
+  const out = required(values.out, '--out');
+  const cfgOnly = readHfConfig(modelDir);
+  const rows = readTokenizedJsonl(required(values.data, '--data'), cfgOnly.vocabSize);
+  const mask = maskFromFlags(paramSpecs(cfgOnly), values);
+  const batchSize = intFlag(values['batch-size'], '--batch-size', 1, 1);
+  const accumSteps = intFlag(values['grad-accum'], '--grad-accum', 1, 1);
+  if (values.steps !== undefined && values.epochs !== undefined) throw new UsageError('give --steps or --epochs, not both');
+  const epochs = numFlag(values.epochs, '--epochs', 1, 0);
+  const steps = values.steps !== undefined
+    ? intFlag(values.steps, '--steps', 0, 1)
+    : Math.max(1, Math.ceil((epochs * rows.length) / (batchSize * accumSteps)));
+  const clip = numFlag(values['clip-norm'], '--clip-norm', 1, 0);
+  const hyper = {
+    lr: numFlag(values.lr, '--lr', 1e-4, 0),
+    schedule: choiceFlag(values['lr-schedule'], '--lr-schedule', SCHEDULES, 'cosine'),
+    warmup: intFlag(values.warmup, '--warmup', 0, 0),
+    totalSteps: steps,
+    weightDecay: numFlag(values['weight-decay'], '--weight-decay', 0, 0),
+    betas: [0.9, 0.999] as [number, number],
+    eps: 1e-8,
+    clipNorm: clip > 0 ? clip : null,
+    accumSteps,
+  };
+  const sourceWeights = openModelWeights(modelDir);
+  const sourceDtype = sourceWeights.info(sourceWeights.names()[0]).dtype;
+  sourceWeights.close();
+  const dtype = choiceFlag(values.dtype, '--dtype', ['F32', 'F16', 'BF16'] as const, sourceDtype === 'F16' || sourceDtype === 'BF16' ? sourceDtype : 'F32');
+  const tmp = prepareOut(out, values.force === true);
+
+  try {
+    const backend = await initBackend(values.backend);
+    process.stderr.write(`backend ${backend.backend} (${backend.device}): ${backend.reason}\n`);
+    const { cfg, params } = loadModel(modelDir);
+    const bar = progressBar('train', steps);
+    let tokens = 0;
+    let ms = 0;
+    const result = trainStage(cfg, params, mask, rows, { steps, batchSize, shuffle: values['no-shuffle'] !== true, seed: mask.seed, hyper }, (r) => {
+      tokens += r.tokens;
+      ms += r.ms;
+      bar.update(r.step, `loss ${r.loss.toFixed(4)} ${Math.round((1000 * tokens) / ms)} tok/s`);
+    });
+    bar.finish(`final loss ${result.losses[result.losses.length - 1].toFixed(4)}`);
+    saveModel(tmp, cfg, params, { dtype, srcDir: modelDir, metadata: { hft_strategy: mask.strategy, hft_ratio: String(mask.ratio) } });
+    tf.dispose(Object.values(params));
+    writeFileSync(join(tmp, 'mask.json'), `${JSON.stringify(mask, null, 2)}\n`);
+    rmSync(resolve(out), { recursive: true, force: true });
+    renameSync(tmp, resolve(out));
+    emit(values.json === true, { losses: result.losses, stepMs: result.stepMs, mask, out: resolve(out) }, () =>
+      `trained ${steps} steps (${mask.trainableParams.toLocaleString('en-US')} of ${mask.totalParams.toLocaleString('en-US')} parameters), wrote ${resolve(out)}`,
+    );
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
+}

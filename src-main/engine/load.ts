@@ -1,0 +1,110 @@
+/**
+ * Hugging Face model folder <-> the engine's Params (HF tensor name -> float32 tf.Tensor).
+ *
+ * loadModel checks that the checkpoint holds exactly the tensors paramSpecs(cfg) expects (names and
+ * shapes; an extra `lm_head.weight` in a tied model is ignored, as transformers does), then makes
+ * tf tensors one at a time from readFloat32, so peak memory stays near 1x the float32 model: each
+ * Float32Array becomes a tensor (and garbage) before the next one is read. BF16/F16 checkpoints
+ * are widened to float32 by the reader. saveModel writes config.json, the weights (converted back
+ * to the requested dtype lazily, one tensor at a time) and the tokenizer files of the source model.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { readHfConfig, type ModelConfig } from '../formats/hf-config.js';
+import { openModelWeights, writeModelWeights, type ModelWeights } from '../formats/safetensors/index.js';
+import type { Params } from './model.js';
+import { paramSpecs, type ParamSpec } from './param-specs.js';
+
+/** Files of a model folder that are not weights or config, copied as they are on save. */
+export const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'generation_config.json', 'special_tokens_map.json'];
+
+const TORCH_DTYPE = { F32: 'float32', F16: 'float16', BF16: 'bfloat16' } as const;
+
+export class ModelLoadError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ModelLoadError';
+  }
+}
+
+const shapeText = (shape: readonly number[]) => `[${shape.join(', ')}]`;
+const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((v, i) => v === b[i]);
+
+/**
+ * Throws a one-line ModelLoadError for the first tensor that is missing or misshaped (in
+ * checkpoint order), else for the first unexpected one.
+ */
+function checkTensors(dir: string, cfg: ModelConfig, specs: ParamSpec[], weights: ModelWeights): void {
+  const present = new Set(weights.names());
+  const what = `a ${cfg.modelType} model with ${cfg.numLayers} layers`;
+  for (const spec of specs) {
+    if (!present.has(spec.name)) {
+      throw new ModelLoadError(`${dir}: tensor "${spec.name}" is missing (config.json describes ${what})`);
+    }
+    const shape = weights.info(spec.name).shape;
+    if (!sameShape(shape, spec.shape)) {
+      throw new ModelLoadError(`${dir}: tensor "${spec.name}" has shape ${shapeText(shape)}, config.json implies ${shapeText(spec.shape)}`);
+    }
+  }
+  const expected = new Set(specs.map((s) => s.name));
+  for (const name of present) {
+    if (expected.has(name)) continue;
+    if (cfg.tieWordEmbeddings && name === 'lm_head.weight') continue; // tied: the head is the embedding
+    throw new ModelLoadError(`${dir}: unexpected tensor "${name}" (not part of ${what} as config.json describes it)`);
+  }
+}
+
+/** Reads config.json and the safetensors weights of an HF model folder into float32 tensors. */
+export function loadModel(dir: string): { cfg: ModelConfig; params: Params } {
+  const cfg = readHfConfig(dir);
+  const specs = paramSpecs(cfg);
+  const weights = openModelWeights(dir);
+  const params: Params = {};
+  try {
+    checkTensors(dir, cfg, specs, weights);
+    for (const spec of specs) {
+      // One tensor at a time: the Float32Array is handed to tfjs before the next read.
+      params[spec.name] = tf.tensor(weights.readFloat32(spec.name), spec.shape, 'float32');
+    }
+  } catch (e) {
+    tf.dispose(Object.values(params));
+    throw e;
+  } finally {
+    weights.close();
+  }
+  return { cfg, params };
+}
+
+export interface SaveOptions {
+  /** Stored dtype of the weights; default F32. config.json's torch_dtype is set to match. */
+  dtype?: 'F32' | 'F16' | 'BF16';
+  /** The model folder this one derives from: its tokenizer files are copied when present. */
+  srcDir?: string;
+  /** Extra `__metadata__` entries of the safetensors files (`format: pt` is always there). */
+  metadata?: Record<string, string>;
+}
+
+/** Writes an HF model folder (config.json, weights, tokenizer files) that transformers can load. */
+export function saveModel(dir: string, cfg: ModelConfig, params: Params, opts: SaveOptions = {}): void {
+  const dtype = opts.dtype ?? 'F32';
+  const tensors = paramSpecs(cfg).map((spec) => {
+    const t = params[spec.name];
+    if (t === undefined) throw new ModelLoadError(`saveModel: parameter "${spec.name}" is missing`);
+    if (!sameShape(t.shape, spec.shape) || t.dtype !== 'float32') {
+      throw new ModelLoadError(`saveModel: parameter "${spec.name}" is ${t.dtype} ${shapeText(t.shape)}, expected float32 ${shapeText(spec.shape)}`);
+    }
+    // Lazy: each tensor is read back from the backend only when the writer reaches it.
+    return { name: spec.name, shape: spec.shape, data: () => t.dataSync() as Float32Array };
+  });
+  mkdirSync(dir, { recursive: true });
+  writeModelWeights(dir, tensors, { dtype, metadata: opts.metadata });
+  const raw = { ...cfg.raw, torch_dtype: TORCH_DTYPE[dtype] };
+  writeFileSync(join(dir, 'config.json'), `${JSON.stringify(raw, null, 2)}\n`);
+  if (opts.srcDir !== undefined && resolve(opts.srcDir) !== resolve(dir)) {
+    for (const name of TOKENIZER_FILES) {
+      const src = join(opts.srcDir, name);
+      if (existsSync(src)) copyFileSync(src, join(dir, name));
+    }
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * Which examples each optimizer step sees, derived only from (seed, step).
+ *
+ * Example e = step × perStep + j is position e mod N of epoch ⌊e / N⌋. Without shuffling that is
+ * file order, cycling (so `--no-shuffle --batch-size 1` is exactly reproducible by another
+ * implementation); with shuffling each epoch is a permutation drawn from (seed, 'data', epoch).
+ * Because nothing depends on earlier steps, a resumed run sees the same data as an uninterrupted one.
+ */
+import { rng } from '../engine/rng.js';
+
+export class DataOrder {
+  private perms = new Map<number, number[]>();
+
+  constructor(
+    private readonly numRows: number,
+    private readonly shuffle: boolean,
+    private readonly seed: number,
+  ) {
+    if (numRows <= 0) throw new Error('the dataset holds no rows');
+  }
+
+  /** Row indices of `count` consecutive examples starting at example index `first`. */
+  indices(first: number, count: number): number[] {
+    const out: number[] = [];
+    for (let e = first; e < first + count; e++) {
+      const epoch = Math.floor(e / this.numRows);
+      const pos = e % this.numRows;
+      out.push(this.shuffle ? this.permutation(epoch)[pos] : pos);
+    }
+    return out;
+  }
+
+  private permutation(epoch: number): number[] {
+    let perm = this.perms.get(epoch);
+    if (!perm) {
+      perm = rng(this.seed, 'data', epoch).shuffle(Array.from({ length: this.numRows }, (_, i) => i));
+      this.perms.clear(); // one epoch at a time is enough; keeps memory flat on long runs
+      this.perms.set(epoch, perm);
+    }
+    return perm;
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * One training stage: a fixed mask, a number of optimizer steps over tokenized rows.
+ *
+ * Used by `hft train` now and by the multi-stage loop later. Reports every step through a callback
+ * (loss, learning rate, tokens/s) and returns the per-step losses and wall times.
+ */
+import type { ModelConfig } from '../formats/hf-config.js';
+import type { TokenizedRow } from '../formats/datasets/tokenized.js';
+import type { Mask } from '../engine/masks.js';
+import type { Params } from '../engine/model.js';
+import { TrainStep, type Batch, type TrainHyper } from '../engine/train-step.js';
+import { DataOrder } from './data-order.js';
+
+export interface StageOptions {
+  steps: number;
+  batchSize: number;
+  shuffle: boolean;
+  seed: number;
+  hyper: TrainHyper;
+}
+
+export interface StepReport {
+  step: number; // 1-based
+  loss: number;
+  lr: number;
+  gradNorm: number;
+  tokens: number;
+  ms: number;
+}
+
+export interface StageResult {
+  losses: number[];
+  stepMs: number[];
+  optimizerStateBytes: number;
+}
+
+export function trainStage(
+  cfg: ModelConfig,
+  params: Params,
+  mask: Mask,
+  rows: TokenizedRow[],
+  opts: StageOptions,
+  onStep: (r: StepReport) => void = () => {},
+): StageResult {
+  const order = new DataOrder(rows.length, opts.shuffle, opts.seed);
+  const trainer = new TrainStep(cfg, params, mask, opts.hyper);
+  const perStep = opts.batchSize * opts.hyper.accumSteps;
+  const losses: number[] = [];
+  const stepMs: number[] = [];
+  try {
+    for (let step = 0; step < opts.steps; step++) {
+      const idx = order.indices(step * perStep, perStep);
+      const micro: Batch[] = [];
+      for (let i = 0; i < idx.length; i += opts.batchSize) {
+        const chunk = idx.slice(i, i + opts.batchSize).map((k) => rows[k]);
+        micro.push({ inputIds: chunk.map((r) => r.inputIds), labels: chunk.map((r) => r.labels) });
+      }
+      const t0 = performance.now();
+      const r = trainer.step(micro);
+      const ms = performance.now() - t0;
+      losses.push(r.loss);
+      stepMs.push(ms);
+      onStep({ step: step + 1, loss: r.loss, lr: r.lr, gradNorm: r.gradNorm, tokens: r.tokens, ms });
+    }
+    return { losses, stepMs, optimizerStateBytes: trainer.optimizerStateBytes() };
+  } finally {
+    trainer.dispose();
+  }
+}
