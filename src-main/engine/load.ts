@@ -5,14 +5,15 @@
  * shapes; an extra `lm_head.weight` in a tied model is ignored, as transformers does), then makes
  * tf tensors one at a time from readFloat32, so peak memory stays near 1x the float32 model: each
  * Float32Array becomes a tensor (and garbage) before the next one is read. BF16/F16 checkpoints
- * are widened to float32 by the reader. saveModel writes config.json, the weights (converted back
- * to the requested dtype lazily, one tensor at a time) and the tokenizer files of the source model.
+ * are widened to float32 by the reader. saveModel (async: webgpu reads back only asynchronously)
+ * writes config.json, the weights (converted back to the requested dtype lazily, one tensor at a
+ * time) and the tokenizer files of the source model.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { readHfConfig, type ModelConfig } from '../formats/hf-config.js';
-import { openModelWeights, writeModelWeights, type ModelWeights } from '../formats/safetensors/index.js';
+import { openModelWeights, writeModelWeights, type ModelWeights, type TensorToWrite } from '../formats/safetensors/index.js';
 import type { Params } from './model.js';
 import { paramSpecs, type ParamSpec } from './param-specs.js';
 
@@ -85,18 +86,41 @@ export interface SaveOptions {
   metadata?: Record<string, string>;
 }
 
-/** Writes an HF model folder (config.json, weights, tokenizer files) that transformers can load. */
-export function saveModel(dir: string, cfg: ModelConfig, params: Params, opts: SaveOptions = {}): void {
+/** Backends whose `dataSync()` reads any tensor (webgpu in Node cannot read the GPU synchronously). */
+const SYNC_READ_BACKENDS = new Set(['cpu', 'wasm', 'tensorflow']);
+
+/**
+ * Writes an HF model folder (config.json, weights, tokenizer files) that transformers can load.
+ *
+ * The safetensors writer is synchronous and pulls each tensor's values through a callback, one
+ * tensor at a time. On cpu, wasm and tensorflow that callback is `dataSync()`, so the host holds
+ * one tensor's values (and its F16/BF16 conversion) at a time on top of the model. On webgpu (any
+ * backend without a synchronous read) the values must come from `await t.data()`, which cannot
+ * run inside the writer: every tensor is first read back, one at a time, into a Float32Array, and
+ * then the writer runs. That costs one extra float32 copy of the model in host memory during the
+ * save (on a discrete GPU this is the only host copy; the device copy is on the card).
+ */
+export async function saveModel(dir: string, cfg: ModelConfig, params: Params, opts: SaveOptions = {}): Promise<void> {
   const dtype = opts.dtype ?? 'F32';
-  const tensors = paramSpecs(cfg).map((spec) => {
+  const checked = paramSpecs(cfg).map((spec) => {
     const t = params[spec.name];
     if (t === undefined) throw new ModelLoadError(`saveModel: parameter "${spec.name}" is missing`);
     if (!sameShape(t.shape, spec.shape) || t.dtype !== 'float32') {
       throw new ModelLoadError(`saveModel: parameter "${spec.name}" is ${t.dtype} ${shapeText(t.shape)}, expected float32 ${shapeText(spec.shape)}`);
     }
-    // Lazy: each tensor is read back from the backend only when the writer reaches it.
-    return { name: spec.name, shape: spec.shape, data: () => t.dataSync() as Float32Array };
+    return { spec, t };
   });
+  let tensors: TensorToWrite[];
+  if (SYNC_READ_BACKENDS.has(tf.getBackend())) {
+    // Lazy: each tensor is read back from the backend only when the writer reaches it.
+    tensors = checked.map(({ spec, t }) => ({ name: spec.name, shape: spec.shape, data: () => t.dataSync() as Float32Array }));
+  } else {
+    tensors = [];
+    for (const { spec, t } of checked) {
+      const values = (await t.data()) as Float32Array; // one read at a time, in writing order
+      tensors.push({ name: spec.name, shape: spec.shape, data: values });
+    }
+  }
   mkdirSync(dir, { recursive: true });
   writeModelWeights(dir, tensors, { dtype, metadata: opts.metadata });
   const raw = { ...cfg.raw, torch_dtype: TORCH_DTYPE[dtype] };

@@ -219,18 +219,43 @@ function weightedNll(x: tf.Tensor2D, t: tf.Tensor1D, w: tf.Tensor1D): tf.Scalar 
 }
 
 /**
+ * Labels of a [B, T] batch: host values, row-major (`Int32Array` of B*T, or B rows of T), or an
+ * int32 tensor (see causalLmLoss).
+ */
+export type Labels = ArrayLike<number> | number[][] | tf.Tensor2D;
+
+/** The labels as B*T host numbers, checked against the logits' [B, T]. */
+function hostLabels(labels: Labels, B: number, T: number, logitsShape: number[]): ArrayLike<number> {
+  const mismatch = (shape: string) => new Error(`labels shape ${shape} does not match logits [${logitsShape}]`);
+  if (labels instanceof tf.Tensor) {
+    if (labels.shape[0] !== B || labels.shape[1] !== T) throw mismatch(`[${labels.shape}]`);
+    return labels.dataSync(); // see causalLmLoss: not for a tensor already used on webgpu
+  }
+  if (Array.isArray(labels) && Array.isArray(labels[0])) {
+    const rows = labels as number[][];
+    if (rows.length !== B || rows.some((r) => r.length !== T)) throw mismatch(`[${rows.length}, ${rows.map((r) => r.length).join('|')}]`);
+    return rows.flat();
+  }
+  const flat = labels as ArrayLike<number>;
+  if (flat.length !== B * T) throw mismatch(`of ${flat.length} values (flat)`);
+  return flat;
+}
+
+/**
  * Causal LM loss: logits at t predict labels[t + 1]; labels -100 are ignored; the token-weighted
  * mean over all targets of the batch. The shift is done with per-position weights rather than a
  * slice of the logits (whose gradient would be another [B, T, V] pad): the last position of each
  * row, and positions whose next label is -100, get weight 0. No target at all gives loss 0, not
- * NaN, still connected to the graph so gradients are zeros. logits [B, T, V], labels int32 [B, T].
+ * NaN, still connected to the graph so gradients are zeros. logits [B, T, V], labels [B, T].
+ *
+ * The targets and their count are needed as numbers, so the labels are used on the host: give
+ * them as host values (row-major [B, T]), as training and scoring do, and nothing is read back
+ * from the device. A tensor is also accepted, for convenience; it is read with `dataSync()`, which
+ * on webgpu in Node only works while its values are still on the CPU (not yet used on the GPU).
  */
-export function causalLmLoss(logits: tf.Tensor3D, labels: tf.Tensor2D): { loss: tf.Scalar; tokens: number } {
+export function causalLmLoss(logits: tf.Tensor3D, labels: Labels): { loss: tf.Scalar; tokens: number } {
   const [B, T, V] = logits.shape;
-  if (labels.shape[0] !== B || labels.shape[1] !== T) {
-    throw new Error(`labels shape [${labels.shape}] does not match logits [${logits.shape}]`);
-  }
-  const lab = labels.dataSync(); // host copy: the targets and their count are needed as numbers
+  const lab = hostLabels(labels, B, T, logits.shape);
   const targets = new Int32Array(B * T); // [B*T], target of position (b, t) is labels[b, t + 1]
   const valid = new Uint8Array(B * T);
   let tokens = 0;
@@ -256,7 +281,7 @@ export function lossAndTokens(
   cfg: ModelConfig,
   params: Params,
   inputIds: tf.Tensor2D,
-  labels: tf.Tensor2D,
+  labels: Labels,
 ): { loss: tf.Scalar; tokens: number } {
   const logits = forward(cfg, params, inputIds);
   try {

@@ -118,46 +118,62 @@ export class TrainStep {
     return this.steps;
   }
 
-  /** One optimizer step over the given micro-batches (normally `hyper.accumSteps` of them). */
-  step(microBatches: Batch[]): StepResult {
+  /**
+   * One optimizer step over the given micro-batches (normally `hyper.accumSteps` of them).
+   *
+   * Asynchronous because it reads back from the device once, at the end: the per-micro-batch
+   * losses and the gradient norm, in one batched `await data()` (webgpu in Node has no
+   * synchronous readback; other backends just sync there). Everything before stays on the
+   * device; target counts come from the batch's JS arrays. The optimizer update is queued before
+   * that read, so the step is complete when the promise resolves.
+   */
+  async step(microBatches: Batch[]): Promise<StepResult> {
     if (microBatches.length === 0) throw new Error('train step: no micro-batches');
     const counts = microBatches.map(countTargets);
     const total = counts.reduce((a, b) => a + b, 0);
     const varList = Object.values(this.vars);
     const grads: Record<string, tf.Tensor> = {};
-    let loss = 0;
+    const weighted: tf.Scalar[] = []; // w_i * loss_i, read at the end
+    let gradNorm: tf.Scalar | null = null;
+    let readback: tf.Tensor | null = null;
     try {
       for (let i = 0; i < microBatches.length; i++) {
         // Weight 1 for a single micro-batch, so the common case is the plain mean-loss gradient.
         const w = total === 0 ? 0 : counts[i] / total;
-        const [inputIds, labels] = toTensors(microBatches[i]);
+        const { ids, labels, b, t } = padBatch(microBatches[i]);
+        const inputIds = tf.tensor2d(ids, [b, t], 'int32');
         let tokens = -1;
         let result: { value: tf.Scalar; grads: tf.NamedTensorMap };
         try {
           result = tf.variableGrads(() => {
-            const out = lossAndTokens(this.cfg, this.params, inputIds, labels);
+            const out = lossAndTokens(this.cfg, this.params, inputIds, labels); // labels stay on the host
             tokens = out.tokens;
             if (w === 1) return out.loss;
             return tf.tidy(() => tf.mul(out.loss, tf.scalar(w)));
           }, varList);
         } finally {
-          tf.dispose([inputIds, labels]);
+          inputIds.dispose();
         }
-        const weighted = result.value.dataSync()[0]; // w * loss_i
-        result.value.dispose();
+        weighted.push(result.value);
         accumulate(grads, result.grads, this.byVarName);
         if (tokens !== counts[i]) throw new Error(`train step: the loss counted ${tokens} targets, expected ${counts[i]}`);
-        loss += weighted;
       }
       // The parameter strategy's masked elements get no gradient, so they add nothing to the norm.
       this.optimizer.maskGradients(grads);
-      const gradNorm = clipByGlobalNorm(grads, this.hyper.clipNorm);
+      gradNorm = clipByGlobalNorm(grads, this.hyper.clipNorm);
       const lr = lrAt(this.schedule, this.steps);
       this.optimizer.step(grads, lr);
       this.steps++;
-      return { loss, lr, gradNorm, tokens: total };
+      readback = tf.stack([...weighted, gradNorm]); // [k + 1]: the one device read of the step
+      const values = await readback.data();
+      // Summed in float64 on the host, in micro-batch order, as a sum of float32 values.
+      let loss = 0;
+      for (let i = 0; i < weighted.length; i++) loss += values[i];
+      return { loss, lr, gradNorm: values[weighted.length], tokens: total };
     } finally {
-      tf.dispose(Object.values(grads));
+      tf.dispose([...Object.values(grads), ...weighted]);
+      if (gradNorm != null) gradNorm.dispose();
+      if (readback != null) readback.dispose();
     }
   }
 
@@ -179,8 +195,8 @@ export function countTargets(batch: Batch): number {
   return n;
 }
 
-/** Right-pads ragged rows into [B, T] int32 tensors (inputs with PAD_ID, labels with -100). */
-export function toTensors(batch: Batch): [tf.Tensor2D, tf.Tensor2D] {
+/** Right-pads ragged rows into row-major [B, T] host arrays (inputs with PAD_ID, labels with -100). */
+export function padBatch(batch: Batch): { ids: Int32Array; labels: Int32Array; b: number; t: number } {
   const b = batch.inputIds.length;
   if (b === 0 || batch.labels.length !== b) {
     throw new Error(`train step: a batch needs rows, and as many label rows (${batch.labels.length}) as input rows (${b})`);
@@ -197,6 +213,12 @@ export function toTensors(batch: Batch): [tf.Tensor2D, tf.Tensor2D] {
     ids.set(row, i * t);
     labels.set(batch.labels[i], i * t);
   }
+  return { ids, labels, b, t };
+}
+
+/** padBatch as [B, T] int32 tensors. */
+export function toTensors(batch: Batch): [tf.Tensor2D, tf.Tensor2D] {
+  const { ids, labels, b, t } = padBatch(batch);
   return [tf.tensor2d(ids, [b, t], 'int32'), tf.tensor2d(labels, [b, t], 'int32')];
 }
 

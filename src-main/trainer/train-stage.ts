@@ -34,14 +34,15 @@ export interface StageResult {
   optimizerStateBytes: number;
 }
 
-export function trainStage(
+/** Runs the stage; asynchronous because each step reads its loss back from the device (TrainStep.step). */
+export async function trainStage(
   cfg: ModelConfig,
   params: Params,
   mask: Mask,
   rows: TokenizedRow[],
   opts: StageOptions,
   onStep: (r: StepReport) => void = () => {},
-): StageResult {
+): Promise<StageResult> {
   const order = new DataOrder(rows.length, opts.shuffle, opts.seed);
   const trainer = new TrainStep(cfg, params, mask, opts.hyper);
   const perStep = opts.batchSize * opts.hyper.accumSteps;
@@ -56,7 +57,7 @@ export function trainStage(
         micro.push({ inputIds: chunk.map((r) => r.inputIds), labels: chunk.map((r) => r.labels) });
       }
       const t0 = performance.now();
-      const r = trainer.step(micro);
+      const r = await trainer.step(micro);
       const ms = performance.now() - t0;
       losses.push(r.loss);
       stepMs.push(ms);

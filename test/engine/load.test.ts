@@ -25,12 +25,12 @@ describe('saveModel / loadModel', () => {
   });
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-  it.each(['llama-mha', 'llama-gqa4-sharded', 'qwen2-bias', 'mistral-bf16'])('round-trips %s bit-identically in F32', (name) => {
+  it.each(['llama-mha', 'llama-gqa4-sharded', 'qwen2-bias', 'mistral-bf16'])('round-trips %s bit-identically in F32', async (name) => {
     const before = tf.memory().numTensors;
     const src = join(FIXTURES, name);
     const a = loadModel(src);
     const out = join(tmp, `${name}-f32`);
-    saveModel(out, a.cfg, a.params, { srcDir: src });
+    await saveModel(out, a.cfg, a.params, { srcDir: src });
     const b = loadModel(out);
     expect(Object.keys(b.params)).toEqual(paramSpecs(a.cfg).map((s) => s.name));
     for (const [n, t] of Object.entries(a.params)) {
@@ -48,11 +48,11 @@ describe('saveModel / loadModel', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it.each(['BF16', 'F16'] as const)('saves %s as the rounded values and back to float32 on load', (dtype) => {
+  it.each(['BF16', 'F16'] as const)('saves %s as the rounded values and back to float32 on load', async (dtype) => {
     const src = join(FIXTURES, 'llama-mqa-f16');
     const a = loadModel(src);
     const out = join(tmp, `mqa-${dtype}`);
-    saveModel(out, a.cfg, a.params, { dtype, metadata: { hft_stage: '1' } });
+    await saveModel(out, a.cfg, a.params, { dtype, metadata: { hft_stage: '1' } });
     const w = openModelWeights(out);
     expect(w.info('model.norm.weight').dtype).toBe(dtype);
     expect(w.metadata).toMatchObject({ format: 'pt', hft_stage: '1' });
@@ -71,31 +71,31 @@ describe('saveModel / loadModel', () => {
     tf.dispose([...Object.values(a.params), ...Object.values(b.params)]);
   });
 
-  it('copies the tokenizer files from srcDir and nothing else', () => {
+  it('copies the tokenizer files from srcDir and nothing else', async () => {
     const src = join(tmp, 'with-tokenizer');
     const a = loadModel(join(FIXTURES, 'llama-small-eps'));
-    saveModel(src, a.cfg, a.params);
+    await saveModel(src, a.cfg, a.params);
     writeFileSync(join(src, 'tokenizer.json'), '{"model":{}}');
     writeFileSync(join(src, 'tokenizer_config.json'), '{"chat_template":"x"}');
     writeFileSync(join(src, 'notes.txt'), 'not copied');
     const out = join(tmp, 'copied');
-    saveModel(out, a.cfg, a.params, { srcDir: src });
+    await saveModel(out, a.cfg, a.params, { srcDir: src });
     expect(readdirSync(out).sort()).toEqual(['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json']);
     expect(readFileSync(join(out, 'tokenizer_config.json'), 'utf8')).toBe('{"chat_template":"x"}');
     const w = openModelWeights(out);
     expect(w.names()).not.toContain('lm_head.weight'); // tied: the head is the embedding, as HF saves it
     w.close();
-    saveModel(src, a.cfg, a.params, { srcDir: src }); // saving over its own source is fine
+    await saveModel(src, a.cfg, a.params, { srcDir: src }); // saving over its own source is fine
     tf.dispose(Object.values(a.params));
   });
 
-  it('refuses to save a parameter map that does not match the config', () => {
+  it('refuses to save a parameter map that does not match the config', async () => {
     const a = loadModel(join(FIXTURES, 'llama-small-eps'));
     const wrong = { ...a.params, 'model.norm.weight': tf.zeros([3]) };
-    expect(() => saveModel(join(tmp, 'bad'), a.cfg, wrong)).toThrow(/"model\.norm\.weight" is float32 \[3\], expected float32 \[16\]/);
+    await expect(saveModel(join(tmp, 'bad'), a.cfg, wrong)).rejects.toThrow(/"model\.norm\.weight" is float32 \[3\], expected float32 \[16\]/);
     const missing = { ...a.params };
     delete missing['model.norm.weight'];
-    expect(() => saveModel(join(tmp, 'bad'), a.cfg, missing)).toThrow(/"model\.norm\.weight" is missing/);
+    await expect(saveModel(join(tmp, 'bad'), a.cfg, missing)).rejects.toThrow(/"model\.norm\.weight" is missing/);
     tf.dispose([...Object.values(a.params), wrong['model.norm.weight']]);
   });
 });

@@ -109,7 +109,7 @@ for (const backend of ['cpu', 'wasm'] as const) {
     });
 
     for (const c of fixture.cases) {
-      it(`${c.name}: norms, LRs and weights after every step`, () => {
+      it(`${c.name}: norms, LRs and weights after every step`, async () => {
         const vars: Record<string, tf.Variable> = {};
         c.shapes.forEach((shape, i) => (vars[`p${i}`] = own(tf.tensor(c.init[i], shape))));
         const opt = new AdamW(vars, { betas: c.betas, eps: c.eps, weightDecay: c.weight_decay });
@@ -118,7 +118,9 @@ for (const backend of ['cpu', 'wasm'] as const) {
         for (let k = 0; k < c.steps; k++) {
           const grads: Record<string, tf.Tensor> = {};
           c.shapes.forEach((shape, i) => (grads[`p${i}`] = tf.tensor(c.grads[k][i], shape)));
-          const norm = clipByGlobalNorm(grads, c.clip_grad_norm);
+          const normT = clipByGlobalNorm(grads, c.clip_grad_norm);
+          const norm = (await normT.data())[0];
+          normT.dispose();
           worstNorm = Math.max(worstNorm, Math.abs(norm - c.norms[k]) / c.norms[k]);
           opt.step(grads, lrAt(scheduleOf(c), k));
           tf.dispose(Object.values(grads));
@@ -199,16 +201,29 @@ for (const backend of ['cpu', 'wasm'] as const) {
       expect(tf.memory().numTensors).toBe(before);
     });
 
-    it('clipping leaves gradients alone under the limit and scales them to it over the limit', () => {
+    it('clipping leaves gradients alone under the limit and scales them to it over the limit', async () => {
       const before = tf.memory().numTensors;
       const grads = { a: tf.tensor([3, 0]), b: tf.tensor([4]) };
       const a = grads.a;
-      expect(clipByGlobalNorm(grads, 10)).toBeCloseTo(5, 6);
-      expect(grads.a).toBe(a);
-      expect(clipByGlobalNorm(grads, 1)).toBeCloseTo(5, 6);
+      const clip = async (maxNorm: number | null): Promise<number> => {
+        const norm = clipByGlobalNorm(grads, maxNorm);
+        const value = (await norm.data())[0];
+        norm.dispose();
+        return value;
+      };
+      // Like torch, the gradients are always multiplied by the clamped coefficient: by exactly 1 here.
+      expect(await clip(10)).toBeCloseTo(5, 6);
       expect(a.isDisposed).toBe(true);
-      expect(Array.from(grads.a.dataSync())[0]).toBeCloseTo(0.6, 6);
-      expect(clipByGlobalNorm(grads, null)).toBeCloseTo(1, 5);
+      expect(Array.from(await grads.a.data())).toEqual([3, 0]);
+      expect(Array.from(await grads.b.data())).toEqual([4]);
+      expect(await clip(1)).toBeCloseTo(5, 6);
+      const coef = clipCoefficient(5, 1);
+      expect(Array.from(await grads.a.data())).toEqual([Math.fround(3 * coef), 0]);
+      expect(Array.from(await grads.a.data())[0]).toBeCloseTo(0.6, 6);
+      const b = grads.b;
+      expect(await clip(null)).toBeCloseTo(1, 5);
+      expect(grads.b).toBe(b); // no limit: only measured
+      expect(() => clipByGlobalNorm(grads, 0)).toThrow(/positive/);
       tf.dispose(Object.values(grads));
       expect(tf.memory().numTensors).toBe(before);
     });

@@ -121,7 +121,7 @@ for (const backend of ['cpu', 'wasm'] as const) {
     it('has training fixtures', () => expect(CASES.length).toBeGreaterThan(0));
 
     for (const name of CASES) {
-      it(`${name}: losses, grad norms, final weights, frozen bit-identical, no leak`, () => {
+      it(`${name}: losses, grad norms, final weights, frozen bit-identical, no leak`, async () => {
         const dir = join(FIXTURES, name);
         const spec = JSON.parse(readFileSync(join(dir, 'train.json'), 'utf8')) as TrainSpec;
         const rows = readRows(dir);
@@ -135,7 +135,7 @@ for (const backend of ['cpu', 'wasm'] as const) {
         let worstNorm = 0;
         let tensorsAfterFirst = -1;
         for (let k = 0; k < spec.steps; k++) {
-          const r = step.step([rowBatch(rows[k % rows.length])]);
+          const r = await step.step([rowBatch(rows[k % rows.length])]);
           worstLoss = Math.max(worstLoss, rel(r.loss, spec.losses[k]));
           worstNorm = Math.max(worstNorm, rel(r.gradNorm, spec.grad_norms[k]));
           expect(r.lr).toBe(spec.lr);
@@ -168,7 +168,7 @@ for (const backend of ['cpu', 'wasm'] as const) {
       });
     }
 
-    it('accumulating 2 micro-batches equals one batch of both rows', () => {
+    it('accumulating 2 micro-batches equals one batch of both rows', async () => {
       const dir = join(FIXTURES, 'train-wd-clip');
       const spec = JSON.parse(readFileSync(join(dir, 'train.json'), 'utf8')) as TrainSpec;
       const rows = readRows(dir);
@@ -185,8 +185,8 @@ for (const backend of ['cpu', 'wasm'] as const) {
       for (let k = 0; k < 3; k++) {
         // rows of different lengths and target counts, so the token weighting matters
         const [r0, r1] = [rows[(2 * k) % rows.length], rows[(2 * k + 1) % rows.length]];
-        const ra = sa.step([rowBatch(r0), rowBatch(r1)]);
-        const rb = sb.step([rowBatch(r0, r1)]);
+        const ra = await sa.step([rowBatch(r0), rowBatch(r1)]);
+        const rb = await sb.step([rowBatch(r0, r1)]);
         expect(ra.tokens).toBe(rb.tokens);
         worstLoss = Math.max(worstLoss, rel(ra.loss, rb.loss));
         worstNorm = Math.max(worstNorm, rel(ra.gradNorm, rb.gradNorm));
@@ -202,7 +202,7 @@ for (const backend of ['cpu', 'wasm'] as const) {
       tf.dispose([...Object.values(a.params), ...Object.values(b.params)]);
     });
 
-    it('parameter strategy: frozen elements and frozen tensors stay bit-identical, trained ones move', () => {
+    it('parameter strategy: frozen elements and frozen tensors stay bit-identical, trained ones move', async () => {
       const dir = join(FIXTURES, 'train-category');
       const rows = readRows(dir);
       const { cfg, params } = loadModel(dir);
@@ -215,7 +215,7 @@ for (const backend of ['cpu', 'wasm'] as const) {
         betas: [0.9, 0.999], eps: 1e-8, clipNorm: 0.5, accumSteps: 1,
       };
       const step = new TrainStep(cfg, params, mask, hyper);
-      for (let k = 0; k < 4; k++) step.step([rowBatch(rows[k % rows.length])]);
+      for (let k = 0; k < 4; k++) await step.step([rowBatch(rows[k % rows.length])]);
       for (const n of mask.frozen) expect(bitsOf(params[n]), n).toEqual(initial.get(n));
       for (const s of specs.filter((p) => mask.trainable.includes(p.name))) {
         const m = elementMask(s, mask);

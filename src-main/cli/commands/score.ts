@@ -27,10 +27,15 @@ export async function score(argv: string[]): Promise<void> {
   let weighted = 0;
   let tokens = 0;
   for (const row of rows) {
-    const [loss, n] = tf.tidy(() => {
-      const out = lossAndTokens(cfg, params, tf.tensor2d([row.inputIds], undefined, 'int32'), tf.tensor2d([row.labels], undefined, 'int32'));
-      return [out.loss.dataSync()[0], out.tokens] as const;
-    });
+    // Labels stay on the host; the loss is read back asynchronously (webgpu has no sync read).
+    const out = tf.tidy(() => lossAndTokens(cfg, params, tf.tensor2d([row.inputIds], undefined, 'int32'), [row.labels]));
+    let loss: number;
+    try {
+      loss = (await out.loss.data())[0];
+    } finally {
+      out.loss.dispose();
+    }
+    const n = out.tokens;
     losses.push(loss);
     weighted += loss * n;
     tokens += n;

@@ -93,13 +93,13 @@ export async function train(argv: string[]): Promise<void> {
     const bar = progressBar('train', steps);
     let tokens = 0;
     let ms = 0;
-    const result = trainStage(cfg, params, mask, rows, { steps, batchSize, shuffle: values['no-shuffle'] !== true, seed: mask.seed, hyper }, (r) => {
+    const result = await trainStage(cfg, params, mask, rows, { steps, batchSize, shuffle: values['no-shuffle'] !== true, seed: mask.seed, hyper }, (r) => {
       tokens += r.tokens;
       ms += r.ms;
       bar.update(r.step, `loss ${r.loss.toFixed(4)} ${Math.round((1000 * tokens) / ms)} tok/s`);
     });
     bar.finish(`final loss ${result.losses[result.losses.length - 1].toFixed(4)}`);
-    saveModel(tmp, cfg, params, { dtype, srcDir: modelDir, metadata: { hft_strategy: mask.strategy, hft_ratio: String(mask.ratio) } });
+    await saveModel(tmp, cfg, params, { dtype, srcDir: modelDir, metadata: { hft_strategy: mask.strategy, hft_ratio: String(mask.ratio) } });
     tf.dispose(Object.values(params));
     writeFileSync(join(tmp, 'mask.json'), `${JSON.stringify(mask, null, 2)}\n`);
     rmSync(resolve(out), { recursive: true, force: true });

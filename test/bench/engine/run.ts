@@ -78,13 +78,13 @@ async function measure(spec: MaskSpec): Promise<Measured> {
   const params = randomParams();
   const trainer = new TrainStep(cfg, params, mask, hyper);
   const b = randomBatch();
-  trainer.step([b]);
-  trainer.step([b]);
+  await trainer.step([b]);
+  await trainer.step([b]);
   const t0 = performance.now();
-  for (let i = 0; i < steps; i++) trainer.step([b]);
+  for (let i = 0; i < steps; i++) await trainer.step([b]);
   const stepMs = (performance.now() - t0) / steps;
-  const profile = await tf.profile(() => {
-    trainer.step([b]);
+  const profile = await tf.profile(async () => {
+    await trainer.step([b]);
   });
   const result = { stepMs, stateBytes: trainer.optimizerStateBytes(), peakBytes: profile.peakBytes, trainable: mask.trainable, trainableParams: mask.trainableParams };
   trainer.dispose();
