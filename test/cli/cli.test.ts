@@ -3,6 +3,7 @@
  * (test/fixtures/make_engine_fixtures.py): probe, mask, score and train with --json, and plain
  * one-line refusals of bad input.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, mkdirSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +13,8 @@ import { SafetensorsFile } from '../../src-main/formats/safetensors/index.js';
 import { runHft } from './run-hft.js';
 
 const FIX = fileURLToPath(new URL('../fixtures/engine/', import.meta.url));
+const PY = '/usr/bin/python3'; // Debian's torch (CI installs python3-torch)
+const hasTorch = spawnSync(PY, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
 const tmp = () => mkdtempSync(join(tmpdir(), 'hft-cli-'));
 const relDiff = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-12);
 
@@ -84,6 +87,39 @@ describe('hft train', () => {
     }
     expect(maxDiff).toBeLessThan(1e-5);
     for (const f of ['config.json', 'mask.json']) expect(() => readFileSync(join(out, f))).not.toThrow();
+  });
+
+  it.skipIf(!hasTorch)('trains the half `hft mask` draws exactly as PyTorch trains that half', () => {
+    const dir = join(FIX, 'train-category');
+    const data = join(dir, 'data.jsonl');
+    const flags = ['--seed', '11', '--stage', '2'];
+    const mask = runHft(['mask', '--model', dir, ...flags, '--json']).json<{ trainable: string[]; frozen: string[] }>();
+    const peerOut = join(tmp(), 'torch.safetensors');
+    const spec = { model: dir, data, trainable: mask.trainable, steps: 5, lr: 0.003, weight_decay: 0.05, out: peerOut };
+    const peer = spawnSync(PY, [join(FIX, '..', 'torch_train_peer.py')], { input: JSON.stringify(spec), encoding: 'utf8', timeout: 120_000 });
+    expect(peer.status, peer.stderr).toBe(0);
+    const torchLosses: number[] = JSON.parse(peer.stdout).losses;
+
+    const out = join(tmp(), 'out');
+    const r = runHft([
+      'train', '--model', dir, '--data', data, '--out', out, ...flags, '--steps', '5', '--lr', '0.003', '--weight-decay', '0.05',
+      '--lr-schedule', 'constant', '--clip-norm', '0', '--batch-size', '1', '--no-shuffle', '--backend', 'wasm', '--json',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const res = r.json<{ losses: number[]; mask: { trainable: string[] } }>();
+    expect(res.mask.trainable).toEqual(mask.trainable);
+    res.losses.forEach((l, i) => expect(relDiff(l, torchLosses[i])).toBeLessThan(1e-4));
+    const ours = tensorBytes(join(out, 'model.safetensors'));
+    const theirs = tensorBytes(peerOut);
+    for (const [name, want] of theirs) {
+      const got = ours.get(name)!;
+      for (let i = 0; i < want.length; i++) expect(Math.abs(got[i] - want[i]), name).toBeLessThan(1e-5);
+    }
+    const before = tensorBytes(join(dir, 'model.safetensors'));
+    for (const name of mask.frozen) {
+      expect(Buffer.from(ours.get(name)!.buffer).equals(Buffer.from(before.get(name)!.buffer)), name).toBe(true);
+      expect(Buffer.from(theirs.get(name)!.buffer).equals(Buffer.from(before.get(name)!.buffer)), name).toBe(true);
+    }
   });
 
   it('trains a category half and leaves every frozen tensor bit-identical', () => {
