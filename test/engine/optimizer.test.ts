@@ -3,7 +3,6 @@
  * (fixture: test/fixtures/make_optimizer_fixtures.py), plus element-mask bit-identity, leaks and
  * state size. Runs on the cpu and wasm backends.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -11,16 +10,11 @@ import { initBackend } from '../../src-main/engine/backend.js';
 import { clipByGlobalNorm, clipCoefficient } from '../../src-main/engine/clip.js';
 import { AdamW } from '../../src-main/engine/optimizer.js';
 import { lrAt, type ScheduleSpec } from '../../src-main/engine/schedule.js';
+import { bitsOf, readJson, type AdamWFixture } from './train-fixtures.js';
 
-interface Case {
+interface Case extends AdamWFixture {
   name: string;
   shapes: number[][];
-  steps: number;
-  lr: number;
-  betas: [number, number];
-  eps: number;
-  weight_decay: number;
-  clip_grad_norm: number | null;
   schedule: 'constant' | 'cosine';
   warmup: number;
   total_steps: number;
@@ -32,9 +26,7 @@ interface Case {
   after: number[][][];
 }
 
-const fixture = JSON.parse(
-  readFileSync(join(import.meta.dirname, '../fixtures/optimizer/adamw.json'), 'utf8'),
-) as { torch: string; cases: Case[] };
+const fixture = readJson<{ torch: string; cases: Case[] }>(join(import.meta.dirname, '../fixtures/optimizer/adamw.json'));
 
 const scheduleOf = (c: Case): ScheduleSpec => ({
   kind: c.schedule,
@@ -62,8 +54,6 @@ function own(t: tf.Tensor): tf.Variable {
   t.dispose();
   return v;
 }
-
-const bits = (t: tf.Tensor): Uint32Array => new Uint32Array(Float32Array.from(t.dataSync() as Float32Array).buffer);
 
 describe('schedule', () => {
   it('constant is constant, with an optional linear warmup from 0', () => {
@@ -143,7 +133,7 @@ for (const backend of ['cpu', 'wasm'] as const) {
       const maskF = tf.tensor(Float32Array.from(mask), shape);
       const a = own(init.clone());
       const b = own(init.clone());
-      const initBits = bits(init);
+      const initBits = bitsOf(init);
       const optA = new AdamW({ w: a }, { weightDecay: 0.1 }, { w: mask });
       const optB = new AdamW({ w: b }, { weightDecay: 0.1 });
       for (let k = 0; k < 5; k++) {
@@ -153,8 +143,8 @@ for (const backend of ['cpu', 'wasm'] as const) {
         optB.step({ w: gMasked }, 0.05);
         tf.dispose([g, gMasked]);
       }
-      const aBits = bits(a);
-      const bBits = bits(b);
+      const aBits = bitsOf(a);
+      const bBits = bitsOf(b);
       let frozen = 0;
       let moved = 0;
       for (let i = 0; i < n; i++) {
@@ -173,7 +163,7 @@ for (const backend of ['cpu', 'wasm'] as const) {
       const optC = new AdamW({ w: c }, { weightDecay: 0.1 }, { w: maskF });
       const g = tf.randomNormal(shape, 0, 1, 'float32', 100);
       optC.step({ w: g }, 0.05);
-      const cBits = bits(c);
+      const cBits = bitsOf(c);
       for (let i = 0; i < n; i++) if (!mask[i]) expect(cBits[i]).toBe(initBits[i]);
       expect(optA.maskBytes()).toBe(n);
       [optA, optB, optC].forEach((o) => o.dispose());

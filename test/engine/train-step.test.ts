@@ -4,101 +4,31 @@
  * tensors bit-identical. Also: no tensor leak across steps, optimizer state only for trainable
  * tensors, accumulation == one big batch, and the parameter strategy's frozen elements. cpu + wasm.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { ModelConfig } from '../../src-main/formats/hf-config.js';
 import { initBackend } from '../../src-main/engine/backend.js';
 import { loadModel } from '../../src-main/engine/load.js';
-import { drawMask, elementMask, type Mask } from '../../src-main/engine/masks.js';
-import { numel, paramSpecs } from '../../src-main/engine/param-specs.js';
+import { drawMask, elementMask } from '../../src-main/engine/masks.js';
+import { paramSpecs } from '../../src-main/engine/param-specs.js';
 import { countTargets, toTensors, TrainStep, type Batch, type TrainHyper } from '../../src-main/engine/train-step.js';
+import {
+  bitsOf,
+  finalWeightDiffs,
+  FIXTURES,
+  handMask,
+  hyperOf,
+  loadTrainCase,
+  maxAbsDiff,
+  readRows,
+  readTrainSpec,
+  rel,
+  rowBatch,
+  runFixtureSteps,
+} from './train-fixtures.js';
 
-const FIXTURES = join(import.meta.dirname, '../fixtures/engine');
 const CASES = existsSync(FIXTURES) ? readdirSync(FIXTURES).filter((n) => n.startsWith('train-')).sort() : [];
-
-interface TrainSpec {
-  trainable: string[];
-  steps: number;
-  lr: number;
-  betas: [number, number];
-  eps: number;
-  weight_decay: number;
-  clip_grad_norm: number | null;
-  losses: number[];
-  grad_norms: number[];
-}
-
-interface Row {
-  input_ids: number[];
-  labels: number[];
-}
-
-const readRows = (dir: string): Row[] =>
-  readFileSync(join(dir, 'data.jsonl'), 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Row);
-
-/** Minimal F32 safetensors reader (8-byte LE header length, JSON header, raw data). */
-function readF32Safetensors(file: string): Map<string, Float32Array> {
-  const buf = readFileSync(file);
-  const n = Number(buf.readBigUInt64LE(0));
-  const header = JSON.parse(buf.subarray(8, 8 + n).toString('utf8')) as Record<string, { dtype: string; data_offsets: [number, number] }>;
-  const out = new Map<string, Float32Array>();
-  for (const [name, h] of Object.entries(header)) {
-    if (name === '__metadata__') continue;
-    if (h.dtype !== 'F32') throw new Error(`${name}: expected F32, got ${h.dtype}`);
-    const [a, b] = h.data_offsets;
-    const bytes = buf.subarray(8 + n + a, 8 + n + b);
-    out.set(name, new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)));
-  }
-  return out;
-}
-
-function handMask(cfg: ModelConfig, trainable: string[]): Mask {
-  const specs = paramSpecs(cfg);
-  const on = new Set(trainable);
-  return {
-    strategy: 'category',
-    ratio: 0.5,
-    seed: 0,
-    stage: 0,
-    freezeEmbeddings: false,
-    trainable: specs.filter((s) => on.has(s.name)).map((s) => s.name),
-    frozen: specs.filter((s) => !on.has(s.name)).map((s) => s.name),
-    trainableParams: specs.filter((s) => on.has(s.name)).reduce((a, s) => a + numel(s.shape), 0),
-    totalParams: specs.reduce((a, s) => a + numel(s.shape), 0),
-  };
-}
-
-const hyperOf = (spec: TrainSpec): TrainHyper => ({
-  lr: spec.lr,
-  schedule: 'constant',
-  warmup: 0,
-  totalSteps: spec.steps,
-  weightDecay: spec.weight_decay,
-  betas: spec.betas,
-  eps: spec.eps,
-  clipNorm: spec.clip_grad_norm,
-  accumSteps: 1,
-});
-
-/**
- * k_proj.bias has an identically zero gradient: it adds q·b_k to every score of a query, a
- * constant the softmax cancels. Both PyTorch and tfjs compute rounding noise (~1e-9) for it, which
- * Adam normalises into updates of up to ~lr either way, so its final values agree only to
- * O(steps·lr). They are bounded, not compared tightly.
- */
-const zeroGradient = (name: string): boolean => name.endsWith('.self_attn.k_proj.bias');
-
-const bitsOf = (t: tf.Tensor): Uint32Array => new Uint32Array(Float32Array.from(t.dataSync() as Float32Array).buffer);
-const rowBatch = (...rows: Row[]): Batch => ({ inputIds: rows.map((r) => r.input_ids), labels: rows.map((r) => r.labels) });
-const rel = (a: number, b: number): number => Math.abs(a - b) / Math.max(Math.abs(b), 1e-12);
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let worst = 0;
-  for (let i = 0; i < b.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
-  return worst;
-}
 
 for (const backend of ['cpu', 'wasm'] as const) {
   describe(`TrainStep vs PyTorch (${backend})`, () => {
@@ -122,34 +52,12 @@ for (const backend of ['cpu', 'wasm'] as const) {
 
     for (const name of CASES) {
       it(`${name}: losses, grad norms, final weights, frozen bit-identical, no leak`, async () => {
-        const dir = join(FIXTURES, name);
-        const spec = JSON.parse(readFileSync(join(dir, 'train.json'), 'utf8')) as TrainSpec;
-        const rows = readRows(dir);
-        const { cfg, params } = loadModel(dir);
-        const mask = handMask(cfg, spec.trainable);
-        expect(mask.trainable.length).toBe(spec.trainable.length);
+        const { dir, spec, rows, cfg, params, mask } = loadTrainCase(name);
         const frozenBits = new Map(mask.frozen.map((n) => [n, bitsOf(params[n])]));
         const step = new TrainStep(cfg, params, mask, hyperOf(spec));
         for (const n of mask.frozen) expect(params[n]).not.toBeInstanceOf(tf.Variable);
-        let worstLoss = 0;
-        let worstNorm = 0;
-        let tensorsAfterFirst = -1;
-        for (let k = 0; k < spec.steps; k++) {
-          const r = await step.step([rowBatch(rows[k % rows.length])]);
-          worstLoss = Math.max(worstLoss, rel(r.loss, spec.losses[k]));
-          worstNorm = Math.max(worstNorm, rel(r.gradNorm, spec.grad_norms[k]));
-          expect(r.lr).toBe(spec.lr);
-          if (k === 0) tensorsAfterFirst = tf.memory().numTensors;
-          else expect(tf.memory().numTensors).toBe(tensorsAfterFirst);
-        }
-        const final = readF32Safetensors(join(dir, 'final.safetensors'));
-        let worstW = 0;
-        let worstNoise = 0;
-        for (const n of mask.trainable) {
-          const d = maxAbsDiff(params[n].dataSync(), final.get(n)!);
-          if (zeroGradient(n)) worstNoise = Math.max(worstNoise, d);
-          else worstW = Math.max(worstW, d);
-        }
+        const { worstLoss, worstNorm } = await runFixtureSteps(step, spec, rows, (r) => expect(r.lr).toBe(spec.lr));
+        const { worstW, worstNoise } = await finalWeightDiffs(dir, mask.trainable, (n, want) => maxAbsDiff(params[n].dataSync(), want));
         for (const [n, b] of frozenBits) expect(bitsOf(params[n]), n).toEqual(b);
         console.log(
           `[${backend}] ${name}: max rel diff losses ${worstLoss.toExponential(2)}, grad norms ${worstNorm.toExponential(2)}; ` +
@@ -170,7 +78,7 @@ for (const backend of ['cpu', 'wasm'] as const) {
 
     it('accumulating 2 micro-batches equals one batch of both rows', async () => {
       const dir = join(FIXTURES, 'train-wd-clip');
-      const spec = JSON.parse(readFileSync(join(dir, 'train.json'), 'utf8')) as TrainSpec;
+      const spec = readTrainSpec(dir);
       const rows = readRows(dir);
       const a = loadModel(dir);
       const b = loadModel(dir);

@@ -8,98 +8,35 @@
  * No WebGPU adapter is a failure, not a skip: set HFT_SKIP_WEBGPU=1 to skip on a machine without
  * Vulkan (CI installs lavapipe).
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ModelConfig } from '../../src-main/formats/hf-config.js';
 import { initBackend } from '../../src-main/engine/backend.js';
 import { loadModel, saveModel } from '../../src-main/engine/load.js';
 import { WEBGPU_READ_SYNC_MESSAGE } from '../../src-main/engine/kernels/webgpu-read-sync.js';
-import type { Mask } from '../../src-main/engine/masks.js';
 import { forward } from '../../src-main/engine/model.js';
-import { numel, paramSpecs } from '../../src-main/engine/param-specs.js';
-import { TrainStep, type Batch, type TrainHyper } from '../../src-main/engine/train-step.js';
+import { paramSpecs } from '../../src-main/engine/param-specs.js';
+import { TrainStep } from '../../src-main/engine/train-step.js';
 import { openModelWeights } from '../../src-main/formats/safetensors/index.js';
+import {
+  bitsOfAsync,
+  f32Bits,
+  finalWeightDiffs,
+  FIXTURES,
+  hyperOf,
+  loadTrainCase,
+  maxAbsDiff,
+  readJson,
+  runFixtureSteps,
+  type Row,
+} from './train-fixtures.js';
 
-const FIXTURES = join(import.meta.dirname, '../fixtures/engine');
 const TRAIN_CASES = ['train-category', 'train-wd-clip']; // no clipping / clipping + weight decay
 const FORWARD_CASE = 'qwen2-bias';
 const TOL = 1e-4;
 const SKIP = Boolean(process.env.HFT_SKIP_WEBGPU);
-
-interface TrainSpec {
-  trainable: string[];
-  steps: number;
-  lr: number;
-  betas: [number, number];
-  eps: number;
-  weight_decay: number;
-  clip_grad_norm: number | null;
-  losses: number[];
-  grad_norms: number[];
-}
-interface Row { input_ids: number[]; labels: number[] }
-
-const readJson = <T>(path: string): T => JSON.parse(readFileSync(path, 'utf8')) as T;
-const readRows = (dir: string): Row[] =>
-  readFileSync(join(dir, 'data.jsonl'), 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Row);
-const rel = (a: number, b: number): number => Math.abs(a - b) / Math.max(Math.abs(b), 1e-12);
-const bitsOf = async (t: tf.Tensor): Promise<Uint32Array> => new Uint32Array(Float32Array.from(await t.data()).buffer);
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let worst = 0;
-  for (let i = 0; i < b.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
-  return worst;
-}
-
-/** Minimal F32 safetensors reader (8-byte LE header length, JSON header, raw data). */
-function readF32Safetensors(file: string): Map<string, Float32Array> {
-  const buf = readFileSync(file);
-  const n = Number(buf.readBigUInt64LE(0));
-  const header = JSON.parse(buf.subarray(8, 8 + n).toString('utf8')) as Record<string, { dtype: string; data_offsets: [number, number] }>;
-  const out = new Map<string, Float32Array>();
-  for (const [name, h] of Object.entries(header)) {
-    if (name === '__metadata__') continue;
-    const [a, b] = h.data_offsets;
-    const bytes = buf.subarray(8 + n + a, 8 + n + b);
-    out.set(name, new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)));
-  }
-  return out;
-}
-
-function handMask(cfg: ModelConfig, trainable: string[]): Mask {
-  const specs = paramSpecs(cfg);
-  const on = new Set(trainable);
-  return {
-    strategy: 'category',
-    ratio: 0.5,
-    seed: 0,
-    stage: 0,
-    freezeEmbeddings: false,
-    trainable: specs.filter((s) => on.has(s.name)).map((s) => s.name),
-    frozen: specs.filter((s) => !on.has(s.name)).map((s) => s.name),
-    trainableParams: specs.filter((s) => on.has(s.name)).reduce((a, s) => a + numel(s.shape), 0),
-    totalParams: specs.reduce((a, s) => a + numel(s.shape), 0),
-  };
-}
-
-const hyperOf = (spec: TrainSpec): TrainHyper => ({
-  lr: spec.lr,
-  schedule: 'constant',
-  warmup: 0,
-  totalSteps: spec.steps,
-  weightDecay: spec.weight_decay,
-  betas: spec.betas,
-  eps: spec.eps,
-  clipNorm: spec.clip_grad_norm,
-  accumSteps: 1,
-});
-
-/** k_proj.bias has an identically zero true gradient; see train-step.test.ts. Bounded, not compared. */
-const zeroGradient = (name: string): boolean => name.endsWith('.self_attn.k_proj.bias');
 
 describe.skipIf(SKIP)('training on webgpu vs PyTorch', () => {
   const report: string[] = [];
@@ -150,38 +87,19 @@ describe.skipIf(SKIP)('training on webgpu vs PyTorch', () => {
 
   for (const name of TRAIN_CASES) {
     it(`${name}: losses, grad norms, final weights, frozen bit-identical, no leak, saveModel`, async () => {
-      const dir = join(FIXTURES, name);
-      const spec = readJson<TrainSpec>(join(dir, 'train.json'));
-      const rows = readRows(dir);
-      const { cfg, params } = loadModel(dir);
-      const mask = handMask(cfg, spec.trainable);
-      expect(mask.trainable.length).toBe(spec.trainable.length);
+      const { dir, spec, rows, cfg, params, mask } = loadTrainCase(name);
       const frozenBits = new Map<string, Uint32Array>();
-      for (const n of mask.frozen) frozenBits.set(n, await bitsOf(params[n]));
+      for (const n of mask.frozen) frozenBits.set(n, await bitsOfAsync(params[n]));
       const step = new TrainStep(cfg, params, mask, hyperOf(spec));
-      let worstLoss = 0;
-      let worstNorm = 0;
-      let tensorsAfterFirst = -1;
-      for (let k = 0; k < spec.steps; k++) {
-        const row = rows[k % rows.length];
-        const batch: Batch = { inputIds: [row.input_ids], labels: [row.labels] };
-        const r = await step.step([batch]);
-        worstLoss = Math.max(worstLoss, rel(r.loss, spec.losses[k]));
-        worstNorm = Math.max(worstNorm, rel(r.gradNorm, spec.grad_norms[k]));
-        if (k === 0) tensorsAfterFirst = tf.memory().numTensors;
-        else expect(tf.memory().numTensors, `tensors after step ${k + 1}`).toBe(tensorsAfterFirst);
-      }
+      const { worstLoss, worstNorm } = await runFixtureSteps(step, spec, rows);
       // The trained values live on the GPU: a synchronous read would fail, so none happened above.
       expect(() => params[mask.trainable[0]].dataSync()).toThrow(WEBGPU_READ_SYNC_MESSAGE);
-      const final = readF32Safetensors(join(dir, 'final.safetensors'));
-      let worstW = 0;
-      let worstNoise = 0;
-      for (const n of mask.trainable) {
-        const d = maxAbsDiff(await params[n].data(), final.get(n)!);
-        if (zeroGradient(n)) worstNoise = Math.max(worstNoise, d);
-        else worstW = Math.max(worstW, d);
-      }
-      for (const [n, b] of frozenBits) expect(await bitsOf(params[n]), n).toEqual(b);
+      const { worstW, worstNoise } = await finalWeightDiffs(dir, mask.trainable, async (n, want) => {
+        const got = await params[n].data();
+        expect(got.length).toBe(want.length);
+        return maxAbsDiff(got, want);
+      });
+      for (const [n, b] of frozenBits) expect(await bitsOfAsync(params[n]), n).toEqual(b);
       report.push(
         `${name}: losses rel ${worstLoss.toExponential(2)}, grad norms rel ${worstNorm.toExponential(2)}, ` +
           `final weights abs ${worstW.toExponential(2)}` + (worstNoise > 0 ? ` (k_proj.bias ${worstNoise.toExponential(2)})` : ''),
@@ -197,8 +115,8 @@ describe.skipIf(SKIP)('training on webgpu vs PyTorch', () => {
       const w = openModelWeights(out);
       try {
         for (const s of paramSpecs(cfg)) {
-          const saved = new Uint32Array(Float32Array.from(w.readFloat32(s.name)).buffer);
-          expect(saved, s.name).toEqual(await bitsOf(params[s.name]));
+          const saved = f32Bits(w.readFloat32(s.name));
+          expect(saved, s.name).toEqual(await bitsOfAsync(params[s.name]));
         }
       } finally {
         w.close();
