@@ -157,6 +157,25 @@ describe('BatchMatMul wrapper (wasm)', () => {
     }
   });
 
+  it('x @ W^T with few rows (computed as (W @ x^T)^T) matches cpu, forward and gradients', async () => {
+    // rows * (2k + n) < 2nk: the transposed-product path; the shapes above never take it.
+    const x2 = rand([4, 16], 41);
+    const x3 = rand([3, 4, 16], 42);
+    const w = rand([24, 16], 43);
+    const f = (a: tf.Tensor, b: tf.Tensor) => tf.matMul(a, b, false, true);
+    await expectSameAsCpu([x2, w], withGrads(f));
+    await expectSameAsCpu([x3, w], f);
+    const relu = (a: tf.Tensor, b: tf.Tensor) => tf.fused.matMul({ a, b, transposeB: true, activation: 'relu' });
+    await expectSameAsCpu([x3, w], relu);
+    const withBias = (a: tf.Tensor, b: tf.Tensor, bias: tf.Tensor) => tf.fused.matMul({ a, b, transposeB: true, bias });
+    await expectSameAsCpu([x3, w, rand([24], 44)], withBias as (...xs: tf.Tensor[]) => tf.Tensor);
+    expectNoLeaks(() => {
+      f(x3, w).dispose();
+      tf.dispose(tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(f(a, b)))([x2, w]));
+    });
+    tf.dispose([x2, x3, w]);
+  });
+
   it('leaks no tensors and no heap buffers', () => {
     const a = rand([3, 5, 7], 31);
     const b = rand([3, 6, 7], 32);
