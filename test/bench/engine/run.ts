@@ -2,11 +2,11 @@
  * Engine benchmark (not a test): HFT (category, 0.5) vs full fine-tuning on one backend, and the
  * same model and batch trained by PyTorch, in one run. Prints ratios; asserts nothing.
  *
- *   npm run bench:engine -- [--backend wasm] [--steps 4] [--batch 4] [--seq 64]
+ *   npm run bench:engine -- [--backend wasm] [--steps 6] [--batch 4] [--seq 64]
  *
- * Step time is the mean wall time of `--steps` optimizer steps after 2 warm-up steps. Peak tensor
- * bytes come from tf.profile of one step (the most tfjs-held bytes at any moment of the step, with
- * the weights). The PyTorch peer (test/bench/engine/torch_peer.py) needs Debian's python3-torch.
+ * Step time is the median wall time of `--steps` optimizer steps after 2 warm-up steps, with the
+ * three modes interleaved step by step. Peak tensor bytes come from tf.profile of one step of each
+ * mode alone (the most tfjs-held bytes at any moment of the step, weights included). The PyTorch peer (test/bench/engine/torch_peer.py) needs Debian's python3-torch.
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -22,7 +22,7 @@ import { parseHfConfig } from '../../../src-main/formats/hf-config.js';
 const { values } = parseArgs({
   options: {
     backend: { type: 'string', default: 'wasm' },
-    steps: { type: 'string', default: '4' },
+    steps: { type: 'string', default: '6' },
     batch: { type: 'string', default: '4' },
     seq: { type: 'string', default: '64' },
     python: { type: 'string', default: '/usr/bin/python3' },
@@ -73,23 +73,62 @@ interface Measured {
   trainableParams: number;
 }
 
-async function measure(spec: MaskSpec): Promise<Measured> {
-  const mask = drawMask(specs, spec);
+interface Mode {
+  spec: MaskSpec;
+  params: Params;
+  trainer: TrainStep;
+  times: number[];
+}
+
+function setUp(spec: MaskSpec): Mode {
   const params = randomParams();
-  const trainer = new TrainStep(cfg, params, mask, hyper);
+  return { spec, params, trainer: new TrainStep(cfg, params, drawMask(specs, spec), hyper), times: [] };
+}
+
+function tearDown(m: Mode): void {
+  m.trainer.dispose();
+  tf.dispose(Object.values(m.params));
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** Peak tfjs-held bytes of one step (weights included), with this mode alone in memory. */
+async function peakBytes(spec: MaskSpec): Promise<number> {
+  const m = setUp(spec);
   const b = randomBatch();
-  await trainer.step([b]);
-  await trainer.step([b]);
-  const t0 = performance.now();
-  for (let i = 0; i < steps; i++) await trainer.step([b]);
-  const stepMs = (performance.now() - t0) / steps;
+  await m.trainer.step([b]);
   const profile = await tf.profile(async () => {
-    await trainer.step([b]);
+    await m.trainer.step([b]);
   });
-  const result = { stepMs, stateBytes: trainer.optimizerStateBytes(), peakBytes: profile.peakBytes, trainable: mask.trainable, trainableParams: mask.trainableParams };
-  trainer.dispose();
-  tf.dispose(Object.values(params));
-  return result;
+  tearDown(m);
+  return profile.peakBytes;
+}
+
+/**
+ * Step times with all modes in memory, interleaved step by step (A B C A B C ...) so that a change
+ * in machine load hits every mode alike; the median of `steps` steps after 2 warm-up steps each.
+ */
+async function measureAll(modeSpecs: MaskSpec[]): Promise<Measured[]> {
+  const peaks: number[] = [];
+  for (const spec of modeSpecs) peaks.push(await peakBytes(spec));
+  const modes = modeSpecs.map(setUp);
+  const b = randomBatch();
+  for (let i = 0; i < steps + 2; i++) {
+    for (const m of modes) {
+      const t0 = performance.now();
+      await m.trainer.step([b]);
+      if (i >= 2) m.times.push(performance.now() - t0);
+    }
+  }
+  const results = modes.map((m, i) => ({
+    stepMs: median(m.times),
+    stateBytes: m.trainer.optimizerStateBytes(),
+    peakBytes: peaks[i],
+    trainable: m.trainer.mask.trainable,
+    trainableParams: m.trainer.mask.trainableParams,
+  }));
+  modes.forEach(tearDown);
+  return results;
 }
 
 function torchPeer(trainable: string[] | null): { tokensPerSec: number; stepMs: number; threads: number } | string {
@@ -108,9 +147,11 @@ console.log(`backend ${choice.backend} (${choice.device})`);
 console.log(`model: llama, ${(totalParams / 1e6).toFixed(1)}M parameters, batch ${batch} x ${seq} tokens, ${steps} timed steps`);
 
 const base = { ratio: 0.5, seed: 0, stage: 0, freezeEmbeddings: false } as const;
-const fft = await measure({ ...base, strategy: 'full' });
-const hft = await measure({ ...base, strategy: 'category' });
-const hftFrozenEmb = await measure({ ...base, strategy: 'category', freezeEmbeddings: true });
+const [fft, hft, hftFrozenEmb] = await measureAll([
+  { ...base, strategy: 'full' },
+  { ...base, strategy: 'category' },
+  { ...base, strategy: 'category', freezeEmbeddings: true },
+]);
 const tokens = batch * seq;
 
 console.log('\n                        FFT          HFT          HFT+frozen emb');
@@ -135,5 +176,8 @@ for (const [label, ours, peer] of [['FFT', fft, torchFft], ['HFT', hft, torchHft
   }
   const oursTps = (1000 * tokens) / ours.stepMs;
   console.log(`  ${label}: ours ${fmt(oursTps, 0)} tok/s, PyTorch ${fmt(peer.tokensPerSec, 0)} tok/s (${peer.threads} threads), ours/PyTorch ${fmt(oursTps / peer.tokensPerSec)}`);
+}
+if (typeof torchFft !== 'string' && typeof torchHft !== 'string') {
+  console.log(`  PyTorch's own HFT/FFT step-time ratio: ${fmt(torchHft.stepMs / torchFft.stepMs)} (ours ${fmt(hft.stepMs / fft.stepMs)})`);
 }
 process.exit(0);
