@@ -5,6 +5,7 @@
  * set HFT_DEBUG=1 to see the stack.
  */
 import { UsageError } from './args.js';
+import { explain } from './explain.js';
 
 type Command = (argv: string[]) => Promise<void>;
 
@@ -36,8 +37,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (e) {
     const err = e as Error;
-    const reason = String(err.message ?? err).split('\n')[0];
-    process.stderr.write(`hft ${name}: ${reason}\n`);
+    process.stderr.write(`hft ${name}: ${explain(err)}\n`);
     if (process.env.HFT_DEBUG) process.stderr.write(`${err.stack}\n`);
     return err instanceof UsageError ? 2 : 1;
   }

@@ -15,7 +15,7 @@ import { join, resolve } from 'node:path';
 import { readHfConfig, type ModelConfig } from '../formats/hf-config.js';
 import { openModelWeights, writeModelWeights, type ModelWeights, type TensorToWrite } from '../formats/safetensors/index.js';
 import type { Params } from './model.js';
-import { paramSpecs, type ParamSpec } from './param-specs.js';
+import { numel, paramSpecs, type ParamSpec } from './param-specs.js';
 
 /** Files of a model folder that are not weights or config, copied as they are on save. */
 export const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'generation_config.json', 'special_tokens_map.json'];
@@ -56,10 +56,24 @@ function checkTensors(dir: string, cfg: ModelConfig, specs: ParamSpec[], weights
   }
 }
 
+/** WebAssembly memory is 32-bit: the weights alone must leave room for activations and optimizer state. */
+const WASM_WEIGHT_LIMIT_BYTES = 3 * 2 ** 30;
+
+function checkFitsBackend(specs: ParamSpec[]): void {
+  const bytes = 4 * specs.reduce((sum, p) => sum + numel(p.shape), 0);
+  if (tf.getBackend() === 'wasm' && bytes > WASM_WEIGHT_LIMIT_BYTES) {
+    const gb = (bytes / 2 ** 30).toFixed(1);
+    throw new ModelLoadError(
+      `this model needs ${gb} GB as float32, more than the wasm (CPU) backend can hold (4 GB in all); use a GPU backend (--backend webgpu or tensorflow) or a smaller model`,
+    );
+  }
+}
+
 /** Reads config.json and the safetensors weights of an HF model folder into float32 tensors. */
 export function loadModel(dir: string): { cfg: ModelConfig; params: Params } {
   const cfg = readHfConfig(dir);
   const specs = paramSpecs(cfg);
+  checkFitsBackend(specs);
   const weights = openModelWeights(dir);
   const params: Params = {};
   try {

@@ -198,6 +198,15 @@ describe('bad input: one line, non-zero exit, no crash', () => {
     });
   }
 
+  it('refuses a model too big for the wasm backend before reading its weights', () => {
+    const dir = tmp();
+    const big = { model_type: 'llama', vocab_size: 32000, hidden_size: 4096, intermediate_size: 11008, num_hidden_layers: 32, num_attention_heads: 32 };
+    writeFileSync(join(dir, 'config.json'), JSON.stringify(big));
+    const r = runHft(['score', '--model', dir, '--data', data, '--backend', 'wasm']);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toMatch(/needs 25\.1 GB as float32, more than the wasm \(CPU\) backend can hold.*--backend webgpu/);
+  });
+
   it('refuses an unsupported architecture, naming the supported ones', () => {
     const dir = tmp();
     writeFileSync(join(dir, 'config.json'), JSON.stringify({ model_type: 'gpt2' }));
