@@ -9,16 +9,65 @@ import { explain } from './explain.js';
 
 type Command = (argv: string[]) => Promise<void>;
 
-const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
-  probe: { summary: 'pick the compute backend and measure it', load: async () => (await import('./commands/probe.js')).probe },
-  mask: { summary: 'show which tensors a stage trains', load: async () => (await import('./commands/mask.js')).mask },
-  score: { summary: "a model's loss on a tokenized dataset", load: async () => (await import('./commands/score.js')).score },
-  train: { summary: 'train one HFT stage and write the model', load: async () => (await import('./commands/train.js')).train },
+type FlagHelp = [flag: string, what: string][];
+
+interface CommandEntry {
+  summary: string;
+  /** Flags with their defaults, shown by `hft <command> --help`. */
+  flags: FlagHelp;
+  load: () => Promise<Command>;
+}
+
+const BACKEND: FlagHelp = [['--backend B', 'tensorflow | webgpu | wasm | cpu (default: the best that works)']];
+const MASK: FlagHelp = [
+  ['--strategy S', "category (default, the paper's) | matrix | layer | parameter | full"],
+  ['--ratio R', 'fraction of parameters trained, 0 < R <= 1 (default 0.5)'],
+  ['--seed N --stage K', 'the draw: same seed and stage, same mask (defaults 0, 0)'],
+  ['--freeze-embeddings', 'also freeze embeddings, final norm and lm_head'],
+];
+const DATA: FlagHelp = [
+  ['--model DIR', 'Hugging Face model folder'],
+  ['--data FILE', 'JSONL rows {"input_ids": [...], "labels": [...]}; labels optional, -100 = not trained'],
+];
+
+const COMMANDS: Record<string, CommandEntry> = {
+  probe: { summary: 'pick the compute backend and measure it', flags: BACKEND, load: async () => (await import('./commands/probe.js')).probe },
+  mask: {
+    summary: 'show which tensors a stage trains',
+    flags: [['--model DIR', 'Hugging Face model folder (config.json is enough)'], ...MASK],
+    load: async () => (await import('./commands/mask.js')).mask,
+  },
+  score: { summary: "a model's loss on a tokenized dataset", flags: [...DATA, ...BACKEND], load: async () => (await import('./commands/score.js')).score },
+  train: {
+    summary: 'train one HFT stage and write the model',
+    flags: [
+      ...DATA,
+      ['--out DIR', 'where the trained model goes: new or empty, or pass --force'],
+      ...MASK,
+      ['--steps N | --epochs N', 'optimizer steps (default: 1 epoch)'],
+      ['--batch-size N', 'rows per micro-batch (default 1)'],
+      ['--grad-accum N', 'micro-batches per optimizer step (default 1)'],
+      ['--lr X', 'peak learning rate (default 1e-4)'],
+      ['--lr-schedule S', 'constant | cosine (default cosine)'],
+      ['--warmup N', 'linear warmup steps (default 0)'],
+      ['--weight-decay X', 'AdamW decoupled weight decay (default 0)'],
+      ['--clip-norm X', 'clip gradients to this global norm, 0 = off (default 1)'],
+      ['--no-shuffle', 'file order, cycling (default: shuffled per epoch from --seed)'],
+      ['--dtype D', 'F32 | F16 | BF16 stored weights (default: the source model\'s)'],
+      ...BACKEND,
+    ],
+    load: async () => (await import('./commands/train.js')).train,
+  },
 };
+
+function commandHelp(name: string, c: CommandEntry): string {
+  const rows: FlagHelp = [...c.flags, ['--json', 'one JSON object on stdout (progress stays on stderr)']];
+  return [`hft ${name}: ${c.summary}`, ...rows.map(([flag, what]) => `  ${flag.padEnd(24)} ${what}`)].join('\n');
+}
 
 function usage(): string {
   const lines = Object.entries(COMMANDS).map(([name, c]) => `  hft ${name.padEnd(8)} ${c.summary}`);
-  return ['usage: hft <command> [flags]   (every command takes --json)', ...lines].join('\n');
+  return ['usage: hft <command> [flags]   (hft <command> --help lists its flags)', ...lines].join('\n');
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -31,6 +80,10 @@ async function main(argv: string[]): Promise<number> {
   if (!command) {
     process.stderr.write(`hft: unknown command "${name}"\n${usage()}\n`);
     return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(`${commandHelp(name, command)}\n`);
+    return 0;
   }
   try {
     await (await command.load())(rest);

@@ -224,6 +224,13 @@ describe('bad input: one line, non-zero exit, no crash', () => {
     expect(r.stderr.trim()).toBe(`hft score: ${bad}:2: "input_ids" must be an array of token ids`);
   });
 
+  it('lists every command, and each command its flags with defaults', () => {
+    expect(runHft([]).stdout).toMatch(/hft probe[\s\S]*hft mask[\s\S]*hft score[\s\S]*hft train/);
+    const r = runHft(['train', '--help']);
+    expect(r.code).toBe(0);
+    for (const flag of ['--model', '--data', '--out', '--strategy', '--ratio', '--steps', '--lr-schedule', '--no-shuffle', '--backend', '--json']) expect(r.stdout).toContain(flag);
+  });
+
   it('explains an unknown flag and an unknown backend', () => {
     expect(runHft(['mask', '--modle', 'x']).stderr).toMatch(/Unknown option '--modle'/);
     const r = runHft(['probe', '--backend', 'tpu']);
