@@ -21,9 +21,9 @@ interface CommandEntry {
 const BACKEND: FlagHelp = [['--backend B', 'tensorflow | webgpu | wasm | cpu (default: the best that works)']];
 const MASK: FlagHelp = [
   ['--strategy S', "category (default, the paper's) | matrix | layer | parameter | full"],
-  ['--ratio R', 'fraction of parameters trained, 0 < R <= 1 (default 0.5)'],
+  ['--ratio R', "fraction of each layer's tensors trained, 0 < R <= 1 (default 0.5)"],
   ['--seed N --stage K', 'the draw: same seed and stage, same mask (defaults 0, 0)'],
-  ['--freeze-embeddings', 'also freeze embeddings, final norm and lm_head'],
+  ['--freeze-embeddings', 'freeze embeddings, final norm and lm_head too (they train by default)'],
 ];
 const DATA: FlagHelp = [
   ['--model DIR', 'Hugging Face model folder'],
@@ -96,6 +96,7 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-// Exit explicitly: a GPU backend (Dawn) can keep the event loop alive after the work is done.
-// stdout/stderr to pipes and files are synchronous on Linux, so nothing written is lost.
-process.exit(await main(process.argv.slice(2)));
+// Exit explicitly, since a GPU backend (Dawn) can keep the event loop alive after the work is done,
+// but only once stdout has flushed: pipes are asynchronous on macOS, and the JSON result must arrive whole.
+const code = await main(process.argv.slice(2));
+process.stdout.write('', () => process.exit(code));

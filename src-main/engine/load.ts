@@ -13,12 +13,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { readHfConfig, type ModelConfig } from '../formats/hf-config.js';
-import { openModelWeights, writeModelWeights, type ModelWeights, type TensorToWrite } from '../formats/safetensors/index.js';
+import { openModelWeights, writeModelWeights, type FloatDtype, type ModelWeights, type TensorToWrite } from '../formats/safetensors/index.js';
 import type { Params } from './model.js';
 import { numel, paramSpecs, type ParamSpec } from './param-specs.js';
 
 /** Files of a model folder that are not weights or config, copied as they are on save. */
-export const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'generation_config.json', 'special_tokens_map.json'];
+const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'generation_config.json', 'special_tokens_map.json'];
 
 const TORCH_DTYPE = { F32: 'float32', F16: 'float16', BF16: 'bfloat16' } as const;
 
@@ -93,7 +93,9 @@ export function loadModel(dir: string): { cfg: ModelConfig; params: Params } {
 
 export interface SaveOptions {
   /** Stored dtype of the weights; default F32. config.json's torch_dtype is set to match. */
-  dtype?: 'F32' | 'F16' | 'BF16';
+  dtype?: FloatDtype;
+  /** Per-tensor stored dtypes overriding `dtype` (a mixed-dtype source keeps each tensor's own). */
+  dtypes?: Record<string, FloatDtype>;
   /** The model folder this one derives from: its tokenizer files are copied when present. */
   srcDir?: string;
   /** Extra `__metadata__` entries of the safetensors files (`format: pt` is always there). */
@@ -127,12 +129,12 @@ export async function saveModel(dir: string, cfg: ModelConfig, params: Params, o
   let tensors: TensorToWrite[];
   if (SYNC_READ_BACKENDS.has(tf.getBackend())) {
     // Lazy: each tensor is read back from the backend only when the writer reaches it.
-    tensors = checked.map(({ spec, t }) => ({ name: spec.name, shape: spec.shape, data: () => t.dataSync() as Float32Array }));
+    tensors = checked.map(({ spec, t }) => ({ name: spec.name, shape: spec.shape, dtype: opts.dtypes?.[spec.name], data: () => t.dataSync() as Float32Array }));
   } else {
     tensors = [];
     for (const { spec, t } of checked) {
       const values = (await t.data()) as Float32Array; // one read at a time, in writing order
-      tensors.push({ name: spec.name, shape: spec.shape, data: values });
+      tensors.push({ name: spec.name, shape: spec.shape, dtype: opts.dtypes?.[spec.name], data: values });
     }
   }
   mkdirSync(dir, { recursive: true });

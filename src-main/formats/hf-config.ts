@@ -22,8 +22,14 @@ export interface ModelConfig {
   ropeTheta: number;
   rmsNormEps: number;
   tieWordEmbeddings: boolean;
-  attentionBias: boolean; // q/k/v biases (always on for qwen2)
+  attentionBias: boolean; // q/k/v biases (qwen2)
   maxPositionEmbeddings: number;
+  /**
+   * The longest sequence this engine computes exactly as Hugging Face does: max_position_embeddings,
+   * or the sliding-window size where the model uses one (full causal attention only matches HF
+   * within the window).
+   */
+  maxSequenceLength: number;
   /** The raw config.json, so export can write back exactly what was read. */
   raw: Record<string, unknown>;
 }
@@ -81,6 +87,15 @@ export function parseHfConfig(raw: unknown): ModelConfig {
   if (r.hidden_act != null && r.hidden_act !== 'silu') {
     throw new ConfigError(`config.json: hidden_act ${JSON.stringify(r.hidden_act)} is not supported (only silu)`);
   }
+  // HF llama/mistral put `attention_bias` on q, k, v AND o, and `mlp_bias` on the MLP: not modelled.
+  for (const key of ['attention_bias', 'mlp_bias']) {
+    if (r[key] === true && !(modelType === 'qwen2' && key === 'attention_bias')) {
+      throw new ConfigError(`config.json: "${key}": true is not supported yet for ${modelType}`);
+    }
+  }
+  const maxPositionEmbeddings = int(r, 'max_position_embeddings', 2048);
+  const slides = modelType === 'mistral' || (modelType === 'qwen2' && r.use_sliding_window === true);
+  const window = slides && r.sliding_window != null ? int(r, 'sliding_window') : Infinity;
   return {
     modelType: modelType as Architecture,
     vocabSize: int(r, 'vocab_size'),
@@ -93,8 +108,9 @@ export function parseHfConfig(raw: unknown): ModelConfig {
     ropeTheta: num(r, 'rope_theta', 10000),
     rmsNormEps: num(r, 'rms_norm_eps', 1e-6),
     tieWordEmbeddings: r.tie_word_embeddings === true,
-    attentionBias: modelType === 'qwen2' ? true : r.attention_bias === true,
-    maxPositionEmbeddings: int(r, 'max_position_embeddings', 2048),
+    attentionBias: modelType === 'qwen2',
+    maxPositionEmbeddings,
+    maxSequenceLength: Math.min(maxPositionEmbeddings, window),
     raw: r,
   };
 }

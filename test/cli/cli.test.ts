@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { SafetensorsFile } from '../../src-main/formats/safetensors/index.js';
+import { SafetensorsFile, writeModelWeights } from '../../src-main/formats/safetensors/index.js';
 import { runHft } from './run-hft.js';
 
 const FIX = fileURLToPath(new URL('../fixtures/engine/', import.meta.url));
@@ -133,6 +133,31 @@ describe('hft train', () => {
     const after = tensorBytes(join(out, 'model.safetensors'));
     for (const name of mask.frozen) expect(Buffer.from(after.get(name)!.buffer).equals(Buffer.from(before.get(name)!.buffer)), name).toBe(true);
     for (const name of mask.trainable) expect(Buffer.from(after.get(name)!.buffer).equals(Buffer.from(before.get(name)!.buffer)), name).toBe(false);
+  });
+
+  it('keeps each tensor of a mixed BF16/F32 checkpoint in its own dtype, frozen bytes unchanged', () => {
+    const src = join(FIX, 'train-category');
+    const dir = tmp();
+    copyFileSync(join(src, 'config.json'), join(dir, 'config.json'));
+    const weights = tensorBytes(join(src, 'model.safetensors'));
+    const dtypeOf = (name: string) => (name.endsWith('norm.weight') ? 'F32' : 'BF16');
+    const source = SafetensorsFile.open(join(src, 'model.safetensors'));
+    writeModelWeights(dir, [...weights].map(([name, data]) => ({ name, shape: source.info(name).shape, data, dtype: dtypeOf(name) })));
+    source.close();
+    const out = join(tmp(), 'out');
+    const r = runHft(['train', '--model', dir, '--data', join(src, 'data.jsonl'), '--out', out, '--steps', '2', '--lr', '0.01', '--backend', 'wasm', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const { mask } = r.json<{ mask: { frozen: string[] } }>();
+    const raw = (file: string, name: string) => {
+      const f = SafetensorsFile.open(file);
+      const info = f.info(name);
+      f.close();
+      return { dtype: info.dtype, bytes: readFileSync(file).subarray(info.byteOffset, info.byteOffset + info.byteLength) };
+    };
+    for (const name of weights.keys()) expect(raw(join(out, 'model.safetensors'), name).dtype, name).toBe(dtypeOf(name));
+    for (const name of mask.frozen) {
+      expect(raw(join(out, 'model.safetensors'), name).bytes.equals(raw(join(dir, 'model.safetensors'), name).bytes), name).toBe(true);
+    }
   });
 
   it('refuses to overwrite a non-empty --out', () => {

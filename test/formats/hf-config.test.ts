@@ -28,6 +28,20 @@ describe('parseHfConfig', () => {
     expect(m).toMatchObject({ numKvHeads: 8, ropeTheta: 10000, tieWordEmbeddings: false });
   });
 
+  it('limits sequences to the context, or to the sliding window where one applies', () => {
+    expect(parseHfConfig(llama).maxSequenceLength).toBe(32);
+    expect(parseHfConfig({ ...llama, model_type: 'mistral', sliding_window: 16 }).maxSequenceLength).toBe(16);
+    expect(parseHfConfig({ ...llama, model_type: 'mistral', sliding_window: null }).maxSequenceLength).toBe(32);
+    expect(parseHfConfig({ ...llama, model_type: 'qwen2', sliding_window: 16 }).maxSequenceLength).toBe(32);
+    expect(parseHfConfig({ ...llama, model_type: 'qwen2', sliding_window: 16, use_sliding_window: true }).maxSequenceLength).toBe(16);
+  });
+
+  it('refuses the llama/mistral bias options it does not model', () => {
+    expect(() => parseHfConfig({ ...llama, attention_bias: true })).toThrow(/"attention_bias": true is not supported yet for llama/);
+    expect(() => parseHfConfig({ ...llama, model_type: 'mistral', mlp_bias: true })).toThrow(/"mlp_bias"/);
+    expect(parseHfConfig({ ...llama, model_type: 'qwen2', attention_bias: true }).attentionBias).toBe(true);
+  });
+
   it('honours an explicit head_dim', () => {
     expect(parseHfConfig({ ...llama, head_dim: 16 }).headDim).toBe(16);
   });

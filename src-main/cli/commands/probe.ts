@@ -1,12 +1,17 @@
 /**
  * `hft probe`: which compute backend the engine picks here, why, and how fast it multiplies.
  */
-import { availableBackends, initBackend, measureMatmulGflops } from '../../engine/backend.js';
-import { parseFlags } from '../args.js';
+import { availableBackends, initBackend, measureMatmulGflops, parseBackendName } from '../../engine/backend.js';
+import { parseFlags, UsageError } from '../args.js';
 import { emit } from '../output.js';
 
 export async function probe(argv: string[]): Promise<void> {
   const { values } = parseFlags(argv, { backend: { type: 'string' }, json: { type: 'boolean' } });
+  try {
+    parseBackendName(values.backend); // before trying every backend, which takes seconds
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
   const attempts = await availableBackends();
   const choice = await initBackend(values.backend);
   const matmulGflops = Number((await measureMatmulGflops()).toFixed(2));

@@ -19,7 +19,8 @@ export async function score(argv: string[]): Promise<void> {
     json: { type: 'boolean' },
   });
   const modelDir = required(values.model, '--model');
-  const rows = readTokenizedJsonl(required(values.data, '--data'), readHfConfig(modelDir).vocabSize);
+  const config = readHfConfig(modelDir);
+  const rows = readTokenizedJsonl(required(values.data, '--data'), { vocabSize: config.vocabSize, maxLength: config.maxSequenceLength });
   await initBackend(values.backend);
   const { cfg, params } = loadModel(modelDir);
   const bar = progressBar('score', rows.length);

@@ -42,6 +42,24 @@ const FLAGS = {
   ...MASK_FLAGS,
 } as const;
 
+type Stored = 'F32' | 'F16' | 'BF16';
+
+/**
+ * How the trained weights are stored: `--dtype` for every tensor, or else each tensor in its source
+ * dtype (so a frozen tensor's bytes come out unchanged, even in a mixed BF16/F32 checkpoint).
+ */
+function storedDtypes(modelDir: string, flag: string | undefined): { dtype: Stored; dtypes?: Record<string, Stored> } {
+  if (flag !== undefined) return { dtype: choiceFlag(flag, '--dtype', ['F32', 'F16', 'BF16'] as const, 'F32') };
+  const weights = openModelWeights(modelDir);
+  try {
+    const asStored = (d: string): Stored => (d === 'F16' || d === 'BF16' ? d : 'F32');
+    const dtypes = Object.fromEntries(weights.names().map((n) => [n, asStored(weights.info(n).dtype)]));
+    return { dtype: dtypes['model.embed_tokens.weight'] ?? 'F32', dtypes };
+  } finally {
+    weights.close();
+  }
+}
+
 function prepareOut(out: string, force: boolean): string {
   const dir = resolve(out);
   if (existsSync(dir) && readdirSync(dir).length > 0 && !force) {
@@ -59,12 +77,13 @@ export async function train(argv: string[]): Promise<void> {
   const modelDir = required(values.model, '--model');
   const out = required(values.out, '--out');
   const cfgOnly = readHfConfig(modelDir);
-  const rows = readTokenizedJsonl(required(values.data, '--data'), cfgOnly.vocabSize);
+  const rows = readTokenizedJsonl(required(values.data, '--data'), { vocabSize: cfgOnly.vocabSize, maxLength: cfgOnly.maxSequenceLength });
   const mask = maskFromFlags(paramSpecs(cfgOnly), values);
   const batchSize = intFlag(values['batch-size'], '--batch-size', 1, 1);
   const accumSteps = intFlag(values['grad-accum'], '--grad-accum', 1, 1);
   if (values.steps !== undefined && values.epochs !== undefined) throw new UsageError('give --steps or --epochs, not both');
   const epochs = numFlag(values.epochs, '--epochs', 1, 0);
+  if (epochs <= 0) throw new UsageError(`--epochs must be more than 0, got "${values.epochs}"`);
   const steps = values.steps !== undefined
     ? intFlag(values.steps, '--steps', 0, 1)
     : Math.max(1, Math.ceil((epochs * rows.length) / (batchSize * accumSteps)));
@@ -80,10 +99,7 @@ export async function train(argv: string[]): Promise<void> {
     clipNorm: clip > 0 ? clip : null,
     accumSteps,
   };
-  const sourceWeights = openModelWeights(modelDir);
-  const sourceDtype = sourceWeights.info(sourceWeights.names()[0]).dtype;
-  sourceWeights.close();
-  const dtype = choiceFlag(values.dtype, '--dtype', ['F32', 'F16', 'BF16'] as const, sourceDtype === 'F16' || sourceDtype === 'BF16' ? sourceDtype : 'F32');
+  const dtypes = storedDtypes(modelDir, values.dtype);
   const tmp = prepareOut(out, values.force === true);
 
   try {
@@ -99,7 +115,7 @@ export async function train(argv: string[]): Promise<void> {
       bar.update(r.step, `loss ${r.loss.toFixed(4)} ${Math.round((1000 * tokens) / ms)} tok/s`);
     });
     bar.finish(`final loss ${result.losses[result.losses.length - 1].toFixed(4)}`);
-    await saveModel(tmp, cfg, params, { dtype, srcDir: modelDir, metadata: { hft_strategy: mask.strategy, hft_ratio: String(mask.ratio) } });
+    await saveModel(tmp, cfg, params, { ...dtypes, srcDir: modelDir, metadata: { hft_strategy: mask.strategy, hft_ratio: String(mask.ratio) } });
     tf.dispose(Object.values(params));
     writeFileSync(join(tmp, 'mask.json'), `${JSON.stringify(mask, null, 2)}\n`);
     rmSync(resolve(out), { recursive: true, force: true });

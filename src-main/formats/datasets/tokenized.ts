@@ -37,13 +37,20 @@ function tokenList(value: unknown, field: string, vocabSize: number, allowIgnore
   return value as number[];
 }
 
-function parseRow(raw: unknown, vocabSize: number): Omit<TokenizedRow, 'line'> | string {
+/** What a row must fit: the model's vocabulary and the longest sequence it computes exactly. */
+export interface RowLimits {
+  vocabSize: number;
+  maxLength: number;
+}
+
+function parseRow(raw: unknown, { vocabSize, maxLength }: RowLimits): Omit<TokenizedRow, 'line'> | string {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return 'each row must be a JSON object';
   const r = raw as Record<string, unknown>;
   if (!('input_ids' in r)) return 'missing field "input_ids"';
   const inputIds = tokenList(r.input_ids, 'input_ids', vocabSize, false);
   if (typeof inputIds === 'string') return inputIds;
   if (inputIds.length < 2) return '"input_ids" needs at least 2 tokens (one to read, one to predict)';
+  if (inputIds.length > maxLength) return `the row has ${inputIds.length} tokens, more than the model's ${maxLength}-token context`;
   let labels = inputIds;
   if (r.labels != null) {
     const l = tokenList(r.labels, 'labels', vocabSize, true);
@@ -56,7 +63,7 @@ function parseRow(raw: unknown, vocabSize: number): Omit<TokenizedRow, 'line'> |
 }
 
 /** Parses JSONL text; `file` is only used in messages. Throws DatasetError listing every bad row. */
-export function parseTokenizedJsonl(text: string, file: string, vocabSize: number): TokenizedRow[] {
+export function parseTokenizedJsonl(text: string, file: string, limits: RowLimits): TokenizedRow[] {
   const rows: TokenizedRow[] = [];
   const errors: RowError[] = [];
   const lines = text.split('\n');
@@ -70,7 +77,7 @@ export function parseTokenizedJsonl(text: string, file: string, vocabSize: numbe
       errors.push({ file, line, reason: `invalid JSON: ${(e as Error).message}` });
       return;
     }
-    const row = parseRow(raw, vocabSize);
+    const row = parseRow(raw, limits);
     if (typeof row === 'string') errors.push({ file, line, reason: row });
     else rows.push({ ...row, line });
   });
@@ -79,12 +86,12 @@ export function parseTokenizedJsonl(text: string, file: string, vocabSize: numbe
   return rows;
 }
 
-export function readTokenizedJsonl(file: string, vocabSize: number): TokenizedRow[] {
+export function readTokenizedJsonl(file: string, limits: RowLimits): TokenizedRow[] {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
     throw new DatasetError([{ file, line: 0, reason: `cannot read the file (${(e as NodeJS.ErrnoException).code ?? String(e)})` }]);
   }
-  return parseTokenizedJsonl(text, file, vocabSize);
+  return parseTokenizedJsonl(text, file, limits);
 }

@@ -17,6 +17,8 @@ export interface TensorToWrite {
   shape: number[];
   /** The values, row-major; a function is called once, when this tensor is written. */
   data: Float32Array | (() => Float32Array);
+  /** Stored dtype of this tensor, overriding the file's (mixed-dtype checkpoints keep each tensor's own). */
+  dtype?: FloatDtype;
 }
 
 export interface WriteOptions {
@@ -43,13 +45,15 @@ export function writeSafetensors(path: string, tensors: TensorToWrite[], opts: W
         throw new SafetensorsError('INVALID_TENSOR_VIEW', path,
           `tensor ${quote(t.name)} of shape [${t.shape.join(',')}] needs ${numel} float32 values, got ${got}`);
       }
-      for (let i = 0; i < numel; i += CHUNK) write(encodeFromFloat32(data.subarray(i, Math.min(i + CHUNK, numel)), dtype));
+      const stored = t.dtype ?? dtype;
+      for (let i = 0; i < numel; i += CHUNK) write(encodeFromFloat32(data.subarray(i, Math.min(i + CHUNK, numel)), stored));
     }
   });
 }
 
 /** Bytes a tensor of `shape` takes when stored as `dtype`; validates the shape. */
-export function tensorByteLength(file: string, t: Pick<TensorToWrite, 'name' | 'shape'>, dtype: FloatDtype): number {
+export function tensorByteLength(file: string, t: Pick<TensorToWrite, 'name' | 'shape' | 'dtype'>, fileDtype: FloatDtype): number {
+  const dtype = t.dtype ?? fileDtype;
   if (!Array.isArray(t.shape) || !t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
     throw new SafetensorsError('INVALID_TENSOR_VIEW', file, `tensor ${quote(t.name)}: shape must be an array of non-negative integers`);
   }
@@ -76,7 +80,7 @@ export function buildHeader(file: string, tensors: TensorToWrite[], dtype: Float
     if (seen.has(t.name)) throw new SafetensorsError('DUPLICATE_TENSOR', file, `tensor ${quote(t.name)} given twice`);
     seen.add(t.name);
     const n = tensorByteLength(file, t, dtype);
-    parts.push(`${JSON.stringify(t.name)}:{"dtype":"${dtype}","shape":[${t.shape.join(',')}],"data_offsets":[${offset},${offset + n}]}`);
+    parts.push(`${JSON.stringify(t.name)}:{"dtype":"${t.dtype ?? dtype}","shape":[${t.shape.join(',')}],"data_offsets":[${offset},${offset + n}]}`);
     offset += n;
   }
   const json = Buffer.from(`{${parts.join(',')}}`, 'utf8');

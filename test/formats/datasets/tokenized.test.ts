@@ -2,9 +2,11 @@
 import { describe, expect, it } from 'vitest';
 import { DatasetError, parseTokenizedJsonl } from '../../../src-main/formats/datasets/tokenized.js';
 
+const LIMITS = { vocabSize: 10, maxLength: 4 };
+
 describe('parseTokenizedJsonl', () => {
   it('reads rows, defaulting labels to input_ids and skipping blank lines', () => {
-    const rows = parseTokenizedJsonl('{"input_ids":[1,2,3]}\n\n{"input_ids":[4,5],"labels":[-100,5]}\n', 'd.jsonl', 10);
+    const rows = parseTokenizedJsonl('{"input_ids":[1,2,3]}\n\n{"input_ids":[4,5],"labels":[-100,5]}\n', 'd.jsonl', LIMITS);
     expect(rows).toEqual([
       { inputIds: [1, 2, 3], labels: [1, 2, 3], line: 1 },
       { inputIds: [4, 5], labels: [-100, 5], line: 3 },
@@ -22,15 +24,16 @@ describe('parseTokenizedJsonl', () => {
       '{"input_ids":[1,2],"labels":[-100,-100]}',
       '[1,2]',
       '{"input_ids":[1]}',
+      '{"input_ids":[1,2,3,4,5]}',
     ].join('\n');
     let err: DatasetError | undefined;
     try {
-      parseTokenizedJsonl(text, 'd.jsonl', 10);
+      parseTokenizedJsonl(text, 'd.jsonl', LIMITS);
     } catch (e) {
       err = e as DatasetError;
     }
     expect(err).toBeInstanceOf(DatasetError);
-    expect(err!.errors.map((e) => e.line)).toEqual([2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(err!.errors.map((e) => e.line)).toEqual([2, 3, 4, 5, 6, 7, 8, 9, 10]);
     expect(err!.errors.map((e) => e.reason)).toEqual([
       expect.stringMatching(/^invalid JSON/),
       'missing field "input_ids"',
@@ -40,11 +43,12 @@ describe('parseTokenizedJsonl', () => {
       'no trained token: every label after the first is -100',
       'each row must be a JSON object',
       '"input_ids" needs at least 2 tokens (one to read, one to predict)',
+      "the row has 5 tokens, more than the model's 4-token context",
     ]);
-    expect(err!.message).toMatch(/^d\.jsonl:2: invalid JSON.*\(and 7 more bad rows\)$/);
+    expect(err!.message).toMatch(/^d\.jsonl:2: invalid JSON.*\(and 8 more bad rows\)$/);
   });
 
   it('refuses an empty file', () => {
-    expect(() => parseTokenizedJsonl('\n', 'e.jsonl', 10)).toThrow(/e\.jsonl:1: the file holds no rows/);
+    expect(() => parseTokenizedJsonl('\n', 'e.jsonl', LIMITS)).toThrow(/e\.jsonl:1: the file holds no rows/);
   });
 });
