@@ -232,8 +232,14 @@ type Outcome = { ok: true; device: string } | { ok: false; why: string };
 /** Loads one candidate, registers our kernels for it and checks it, within the time limit. */
 async function tryCandidate(c: BackendCandidate, explicit: boolean, options: SelectOptions): Promise<Outcome> {
   const { sanity = sanityCheck, registerKernels = registerEngineKernels, timeoutMs = 120_000 } = options;
+  let abandoned = false;
   const run = async (): Promise<string> => {
     const device = await c.load(explicit);
+    if (abandoned) {
+      // It timed out and another backend won meanwhile: undo this late tf.setBackend.
+      if (current != null) await tf.setBackend(current.choice.backend);
+      throw new Error(`${c.label} finished loading after its time limit`);
+    }
     await registerKernels(c.name);
     await sanity();
     return device;
@@ -241,6 +247,7 @@ async function tryCandidate(c: BackendCandidate, explicit: boolean, options: Sel
   try {
     return { ok: true, device: await withTimeout(run(), timeoutMs, c.label) };
   } catch (err) {
+    abandoned = true;
     return { ok: false, why: firstLine(err) };
   }
 }
