@@ -13,8 +13,6 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-const f32 = Math.fround;
-
 /** The global L2 norm of all gradients, as a float32 scalar tensor (0 for no gradients). */
 export function globalNorm(grads: tf.Tensor[]): tf.Scalar {
   if (grads.length === 0) return tf.scalar(0);
@@ -22,16 +20,6 @@ export function globalNorm(grads: tf.Tensor[]): tf.Scalar {
     const norms = grads.map((g) => tf.sqrt(tf.sum(tf.square(g)))); // one scalar per tensor
     return tf.sqrt(tf.sum(tf.square(tf.stack(norms)))) as tf.Scalar;
   });
-}
-
-/**
- * The float32 coefficient torch computes, `reciprocal(total + 1e-6) * max_norm` clamped to 1,
- * on the host: the reference for the tensor maths in `clipByGlobalNorm`.
- */
-export function clipCoefficient(totalNorm: number, maxNorm: number): number {
-  const denom = f32(f32(totalNorm) + f32(1e-6));
-  const coef = f32(f32(1 / denom) * f32(maxNorm));
-  return Math.min(coef, 1);
 }
 
 /**

@@ -69,7 +69,7 @@ export function rmsNorm(x: tf.Tensor2D, w: tf.Tensor, eps: number): tf.Tensor2D 
  * cos/sin tables [T, hd] of HF's rotary embedding: inv_freq = 1 / theta^(2i/hd),
  * emb = cat(freqs, freqs). Rounded to float32 at each step as torch computes them.
  */
-export function ropeTables(cfg: ModelConfig, T: number): { cos: Float32Array; sin: Float32Array } {
+function ropeTables(cfg: ModelConfig, T: number): { cos: Float32Array; sin: Float32Array } {
   const hd = cfg.headDim;
   const half = hd / 2;
   const f = Math.fround;

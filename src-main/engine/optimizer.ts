@@ -14,9 +14,11 @@
  * State (m, v: two float32 tensors per variable) exists only for the variables given: frozen
  * tensors are never handed here, which is half of HFT's memory saving.
  *
- * Element masks (the `parameter` strategy): the gradient is zeroed where the mask is 0 before it
- * reaches the moments, and the new value is only taken where the mask is 1
- * (`p = where(mask, pNew, pOld)`), so frozen elements stay bit-identical even with weight decay.
+ * Element masks (the `parameter` strategy): `maskGradients` zeroes the gradient where the mask is
+ * 0, once per step, before clipping and before `step` (TrainStep calls both in that order), so the
+ * norm and the moments see only trainable elements. `step` itself takes the new value only where
+ * the mask is 1 (`p = where(mask, pNew, pOld)`), so frozen elements stay bit-identical even with
+ * weight decay, whatever gradient they were given.
  */
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -78,7 +80,8 @@ export class AdamW {
 
   /**
    * One update of every variable that has a gradient in `grads` (others are skipped, like torch
-   * skips params whose grad is None). `grads` are read, not disposed.
+   * skips params whose grad is None). `grads` are read, not disposed. For masked variables they
+   * are expected to have been through `maskGradients` already: they are not masked again here.
    */
   step(grads: Record<string, tf.Tensor>, lr: number = this.lr): void {
     if (this.disposed) throw new Error('AdamW: used after dispose()');
@@ -87,10 +90,10 @@ export class AdamW {
     }
     const [beta1, beta2] = this.betas;
     for (const [name, s] of this.slots) {
-      const g0 = grads[name];
-      if (g0 == null) continue;
-      if (!tf.util.arraysEqual(g0.shape, s.variable.shape)) {
-        throw new Error(`AdamW: gradient for ${name} has shape [${g0.shape}], variable has [${s.variable.shape}]`);
+      const g = grads[name];
+      if (g == null) continue;
+      if (!tf.util.arraysEqual(g.shape, s.variable.shape)) {
+        throw new Error(`AdamW: gradient for ${name} has shape [${g.shape}], variable has [${s.variable.shape}]`);
       }
       s.step += 1;
       const biasCorrection1 = 1 - beta1 ** s.step;
@@ -98,7 +101,6 @@ export class AdamW {
       const stepSize = lr / biasCorrection1;
       const biasCorrection2Sqrt = Math.sqrt(biasCorrection2);
       tf.tidy(() => {
-        const g = s.mask ? tf.where(s.mask, g0, tf.zerosLike(g0)) : g0;
         const pOld = s.variable;
         // torch multiplies by 1 when wd = 0, which is exact, so skipping it changes nothing.
         const decay = lr * this.weightDecay;
@@ -116,7 +118,7 @@ export class AdamW {
 
   /**
    * Zeroes the gradients of masked-out elements, in place (masked entries are replaced and the
-   * old tensors disposed), so that clipping sees the gradients the update will use.
+   * old tensors disposed), so that clipping and `step` see the gradients the update will use.
    */
   maskGradients(grads: Record<string, tf.Tensor>): void {
     for (const [name, s] of this.slots) {

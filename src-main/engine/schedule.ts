@@ -32,7 +32,7 @@ export interface ScheduleSpec {
 }
 
 /** The multiplier HF's LambdaLR applies to the base LR at `step`. */
-export function lrLambda(spec: ScheduleSpec, step: number): number {
+function lrLambda(spec: ScheduleSpec, step: number): number {
   if (!Number.isInteger(step) || step < 0) throw new Error(`schedule: step must be a non-negative integer, got ${step}`);
   if (step < spec.warmup) return step / Math.max(1, spec.warmup);
   if (spec.kind === 'constant') return 1;

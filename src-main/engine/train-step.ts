@@ -33,7 +33,10 @@ export interface TrainHyper {
   eps: number;
   /** Max global gradient L2 norm; null = no clipping. */
   clipNorm: number | null;
-  /** Micro-batches per optimizer step (informational: `step` takes what it is given). */
+  /**
+   * Micro-batches per optimizer step: the trainer (train-stage) hands `step` this many; `step`
+   * itself accumulates over whatever it is given.
+   */
   accumSteps: number;
 }
 
@@ -54,7 +57,8 @@ export interface StepResult {
   tokens: number;
 }
 
-export const PAD_ID = 0;
+/** The input token right-padding fills with (its labels are -100, so it is never a target). */
+const PAD_ID = 0;
 
 let nextId = 0;
 
@@ -158,7 +162,8 @@ export class TrainStep {
         accumulate(grads, result.grads, this.byVarName);
         if (tokens !== counts[i]) throw new Error(`train step: the loss counted ${tokens} targets, expected ${counts[i]}`);
       }
-      // The parameter strategy's masked elements get no gradient, so they add nothing to the norm.
+      // The parameter strategy's masked elements get no gradient, so they add nothing to the norm;
+      // done once here, for clipping and AdamW alike (step does not mask again).
       this.optimizer.maskGradients(grads);
       gradNorm = clipByGlobalNorm(grads, this.hyper.clipNorm);
       const lr = lrAt(this.schedule, this.steps);

@@ -1,8 +1,10 @@
 /**
  * One training stage: a fixed mask, a number of optimizer steps over tokenized rows.
  *
- * Used by `hft train` now and by the multi-stage loop later. Reports every step through a callback
- * (loss, learning rate, tokens/s) and returns the per-step losses and wall times.
+ * Used by `hft train` now and by the multi-stage loop later. Each optimizer step takes
+ * `batchSize * hyper.accumSteps` rows, as `hyper.accumSteps` micro-batches of `batchSize`. Reports
+ * every step through a callback (loss, learning rate, gradient norm, target tokens and wall time in
+ * ms, from which the caller can derive tokens/s) and returns the per-step losses and wall times.
  */
 import type { ModelConfig } from '../formats/hf-config.js';
 import type { TokenizedRow } from '../formats/datasets/tokenized.js';

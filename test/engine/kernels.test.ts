@@ -1,15 +1,14 @@
 /**
  * Our wasm kernels against the cpu backend: UnsortedSegmentSum, the fast-path BatchMatMul /
- * _FusedMatMul wrapper (all transpose combinations, batch shapes, gradients), the block-copy
- * Tile, a LLaMA-like forward + backward, and tensor / heap-buffer leaks. Also prints the
- * before/after timings of the wrappers (printed, not asserted).
+ * _FusedMatMul wrapper (all transpose combinations, batch shapes, gradients), a LLaMA-like
+ * forward + backward, and tensor / heap-buffer leaks. Also prints the before/after timings of
+ * the matmul wrapper (printed, not asserted).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src-main/engine/backend.js';
 import { ENGINE_KERNELS, WRAPPED_KERNELS } from '../../src-main/engine/kernels/index.js';
 import { unwrapWasmMatMul, wrapWasmMatMul } from '../../src-main/engine/kernels/wasm-matmul.js';
-import { unwrapWasmTile, wrapWasmTile } from '../../src-main/engine/kernels/wasm-tile.js';
 
 type Arrays = { shape: number[]; values: Float32Array | Int32Array | Uint8Array }[];
 
@@ -65,7 +64,7 @@ describe('registration', () => {
   it('registers UnsortedSegmentSum and wraps the matmuls on wasm only', () => {
     expect(ENGINE_KERNELS.wasm).toEqual(['UnsortedSegmentSum']);
     for (const name of [...ENGINE_KERNELS.wasm, ...WRAPPED_KERNELS.wasm]) expect(tf.getKernel(name, 'wasm')).toBeDefined();
-    expect(WRAPPED_KERNELS.wasm).toEqual(['BatchMatMul', '_FusedMatMul', 'Tile']);
+    expect(WRAPPED_KERNELS.wasm).toEqual(['BatchMatMul', '_FusedMatMul']);
     expect(ENGINE_KERNELS.webgpu).toEqual([]);
   });
 
@@ -196,25 +195,6 @@ describe('BatchMatMul wrapper (wasm)', () => {
   });
 });
 
-describe('Tile (wasm, block copies)', () => {
-  const cases: [number[], number[]][] = [[[5], [3]], [[2, 3], [1, 4]], [[1, 1, 4, 4], [2, 3, 1, 1]], [[2, 1, 3], [2, 5, 2]], [[3, 2], [0, 2]]];
-  for (const [shape, reps] of cases) {
-    it(`tiles [${shape}] by [${reps}] like cpu, float32 (with gradient), int32 and bool`, async () => {
-      await expectSameAsCpu([rand(shape, 61)], withGrads((x) => tf.tile(x, reps)));
-      const ints = tf.tensor(Array.from({ length: tf.util.sizeFromShape(shape) }, (_, i) => i - 3), shape, 'int32');
-      await expectSameAsCpu([ints], (x) => tf.tile(x, reps), 0);
-      await expectSameAsCpu([tf.greater(ints, 0)], (x) => tf.tile(x, reps), 0);
-    });
-  }
-
-  it('serves a broadcast tf.where (causal mask) and leaks nothing', async () => {
-    const mask = tf.cast(tf.linalg.bandPart(tf.ones([6, 6]), -1, 0), 'bool');
-    const scores = rand([2, 3, 6, 6], 62);
-    await expectSameAsCpu([scores], withGrads((s) => tf.where(mask, s, tf.fill(s.shape, -1e9))));
-    expectNoLeaks(() => tf.tile(mask, [2, 2]).dispose());
-  });
-});
-
 describe('a LLaMA-like forward + backward (wasm vs cpu)', () => {
   it('matches cpu, every gradient available, no leaks', async () => {
     const [T, D, V, H] = [6, 8, 13, 2];
@@ -245,7 +225,7 @@ describe('a LLaMA-like forward + backward (wasm vs cpu)', () => {
   });
 });
 
-describe('matmul and tile timing (printed, not asserted)', () => {
+describe('matmul timing (printed, not asserted)', () => {
   it('times the slow cases before and after', () => {
     const median = (f: () => tf.Tensor, reps = 3): number => {
       tf.tidy(() => void f().dataSync());
@@ -275,13 +255,6 @@ describe('matmul and tile timing (printed, not asserted)', () => {
       lines.push(`${name}: stock ${before.toFixed(1)} ms, wrapped ${after.toFixed(1)} ms (x${(before / after).toFixed(1)}), transpose+plain ${plain.toFixed(1)} ms`);
       tf.dispose([a, b]);
     }
-    const mask = tf.ones([1, 1, 128, 128], 'bool');
-    unwrapWasmTile();
-    const before = median(() => tf.tile(mask, [4, 8, 1, 1]));
-    wrapWasmTile();
-    const after = median(() => tf.tile(mask, [4, 8, 1, 1]));
-    lines.push(`Tile      [1,1,128,128] by [4,8,1,1]: stock ${before.toFixed(1)} ms, ours ${after.toFixed(2)} ms`);
-    mask.dispose();
     console.log(`wasm kernels, median of 3:\n  ${lines.join('\n  ')}`);
     expect(tf.getKernel('BatchMatMul', 'wasm')).toBeDefined();
   });

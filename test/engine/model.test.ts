@@ -109,17 +109,23 @@ for (const backend of ['cpu', 'wasm'] as const) {
       const { cfg, params } = loadModel(join(FIXTURES, 'qwen2-bias'));
       const row = readJson<{ rows: Row[] }>(join(FIXTURES, 'qwen2-bias', 'inputs.json')).rows[0];
       const vars = Object.fromEntries(Object.entries(params).map(([n, t]) => [n, tf.variable(t, true, `leak/${backend}/${n}`)]));
+      const [ids, labels] = [ids2d([row.input_ids]), ids2d([row.labels])];
       const before = tf.memory().numTensors;
-      tf.tidy(() => {
-        const logits = forward(cfg, params, ids2d([row.input_ids]));
-        causalLmLoss(logits, ids2d([row.labels])).loss.dataSync();
-      });
+      // Called bare, not inside tf.tidy (which would dispose whatever they leak): only the returned
+      // tensors are disposed, so any intermediate left alive shows in the count.
+      const logits = forward(cfg, params, ids);
+      const { loss } = causalLmLoss(logits, labels);
+      loss.dataSync();
+      tf.dispose([logits, loss]);
+      expect(tf.memory().numTensors).toBe(before);
+      const bare = lossAndTokens(cfg, params, ids, labels.arraySync());
+      bare.loss.dispose();
       expect(tf.memory().numTensors).toBe(before);
       const varList = Object.values(vars).slice(0, 5);
-      const { value, grads } = tf.variableGrads(() => lossAndTokens(cfg, vars, ids2d([row.input_ids]), ids2d([row.labels])).loss, varList);
+      const { value, grads } = tf.variableGrads(() => lossAndTokens(cfg, vars, ids, labels).loss, varList);
       tf.dispose([value, ...Object.values(grads)]);
       expect(tf.memory().numTensors).toBe(before);
-      tf.dispose([...Object.values(vars), ...Object.values(params)]);
+      tf.dispose([ids, labels, ...Object.values(vars), ...Object.values(params)]);
     });
 
     describe.each(TRAIN_CASES)('gradients of %s', (name) => {

@@ -2,9 +2,10 @@
  * Registers what HFT's training needs on top of stock tfjs, for the chosen backend.
  *
  * - every backend: tfjs-core's gradient functions (tfjs-core alone ships none; see core-gradients).
- * - wasm: `UnsortedSegmentSum` (the embedding gradient), and the fast-path wrapper around
- *   `BatchMatMul` / `_FusedMatMul` (transposed and batched matmuls are 10-40x slower without it),
- *   and a block-copy `Tile` (the stock one is a per-element JS loop; `tf.where` masks use it).
+ * - wasm: `UnsortedSegmentSum`, the gradient of stock `tf.gather`, which wasm lacks (HFT's own
+ *   embedding does not use it: model.ts gives the lookup a scatterND gradient), and the fast-path
+ *   wrapper around `BatchMatMul` / `_FusedMatMul` (transposed and batched matmuls are 10-40x
+ *   slower without it).
  * - webgpu: a clear error instead of "OffscreenCanvas is not defined" for `dataSync()` in Node.
  * - tensorflow, cpu: nothing else; they have every kernel a LLaMA forward and backward uses.
  *
@@ -15,7 +16,6 @@ import type { BackendName } from '../backend.js';
 import { ensureCoreGradients } from './core-gradients.js';
 import { unsortedSegmentSumWasmConfig } from './unsorted-segment-sum.js';
 import { WRAPPED_MATMUL_KERNELS, wrapWasmMatMul } from './wasm-matmul.js';
-import { wrapWasmTile } from './wasm-tile.js';
 import { patchWebgpuReadSync } from './webgpu-read-sync.js';
 
 export { ensureCoreGradients, hasCoreGradients } from './core-gradients.js';
@@ -32,7 +32,7 @@ export const ENGINE_KERNELS: Readonly<Record<BackendName, readonly string[]>> = 
 export const WRAPPED_KERNELS: Readonly<Record<BackendName, readonly string[]>> = {
   tensorflow: [],
   webgpu: [],
-  wasm: [...WRAPPED_MATMUL_KERNELS, 'Tile'],
+  wasm: [...WRAPPED_MATMUL_KERNELS],
   cpu: [],
 };
 
@@ -45,6 +45,5 @@ export async function registerEngineKernels(backend: BackendName): Promise<void>
       registerKernel(unsortedSegmentSumWasmConfig);
     }
     for (const name of WRAPPED_MATMUL_KERNELS) wrapWasmMatMul(name);
-    wrapWasmTile();
   }
 }

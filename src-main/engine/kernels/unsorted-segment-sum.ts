@@ -1,8 +1,9 @@
 /**
  * `UnsortedSegmentSum` for the wasm backend, which does not ship one.
  *
- * Training needs it because the gradient of `tf.gather` (the embedding lookup) is
- * `unsortedSegmentSum(dy, indices, vocabSize)`. The kernel runs in JS on the wasm heap:
+ * The gradient of stock `tf.gather` is `unsortedSegmentSum(dy, indices, numRows)`, so without it
+ * no gather can be differentiated on wasm. HFT's own embedding lookup does not go through it (its
+ * custom gradient in model.ts is a scatterND). The kernel runs in JS on the wasm heap:
  * out[s, ...] = sum of x[i, ...] over every i with segmentIds[i] = s. Ids outside
  * [0, numSegments) are dropped, as in TensorFlow.
  */

@@ -91,11 +91,8 @@ function perBatch(
   return out;
 }
 
-/**
- * A kernelFunc that calls `original` on fast-path operands. Exported for benchmarks and tests;
- * `wrapWasmMatMul` installs it.
- */
-export function fastMatMulKernel(original: KernelFunc): KernelFunc {
+/** A kernelFunc that calls `original` on fast-path operands; `wrapWasmMatMul` installs it. */
+function fastMatMulKernel(original: KernelFunc): KernelFunc {
   return (args) => {
     const backend = args.backend as BackendWasm;
     const attrs = (args.attrs ?? {}) as NamedAttrMap;
