@@ -8,11 +8,11 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   openModelWeights,
-  SafetensorsError,
   writeModelWeights,
   writeSafetensors,
   type TensorToWrite,
 } from '../../src-main/formats/safetensors/index.js';
+import { errorCodeOf } from './safetensors-error-code.js';
 
 const root = mkdtempSync(join(tmpdir(), 'st-model-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -22,15 +22,6 @@ const tmpDir = () => {
   mkdirSync(d);
   return d;
 };
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(SafetensorsError);
-    return (e as SafetensorsError).code;
-  }
-  return 'ok';
-}
 
 describe('model folders', () => {
   const tensors = (): TensorToWrite[] => [
@@ -75,7 +66,7 @@ describe('model folders', () => {
     expect(w.info('lm_head.weight')).toMatchObject({ dtype: 'BF16', shape: [8, 4] });
     expect(Array.from(w.readFloat32('model.embed_tokens.weight'))).toEqual(Array.from({ length: 32 }, (_, i) => i));
     expect(Array.from(w.readFloat32('model.layers.0.self_attn.q_proj.weight'))).toEqual(new Array(16).fill(0.5));
-    expect(codeOf(() => w.readFloat32('nope'))).toBe('TENSOR_NOT_FOUND');
+    expect(errorCodeOf(() => w.readFloat32('nope'))).toBe('TENSOR_NOT_FOUND');
     w.close();
   });
 
@@ -113,42 +104,42 @@ describe('model folders', () => {
     };
 
     it('neither file -> MISSING_WEIGHTS', () => {
-      expect(codeOf(() => openModelWeights(tmpDir()))).toBe('MISSING_WEIGHTS');
-      expect(codeOf(() => openModelWeights(join(root, 'missing-dir')))).toBe('MISSING_WEIGHTS');
+      expect(errorCodeOf(() => openModelWeights(tmpDir()))).toBe('MISSING_WEIGHTS');
+      expect(errorCodeOf(() => openModelWeights(join(root, 'missing-dir')))).toBe('MISSING_WEIGHTS');
     });
 
     it('a missing shard -> MISSING_SHARD', () => {
       const { d } = sharded();
       rmSync(join(d, 'model-00002-of-00003.safetensors'));
-      expect(codeOf(() => openModelWeights(d))).toBe('MISSING_SHARD');
+      expect(errorCodeOf(() => openModelWeights(d))).toBe('MISSING_SHARD');
     });
 
     it('weight_map naming the wrong shard -> INDEX_MISMATCH', () => {
       const { d, index, save } = sharded();
       index.weight_map['model.norm.weight'] = 'model-00001-of-00003.safetensors';
       save(index);
-      expect(codeOf(() => openModelWeights(d))).toBe('INDEX_MISMATCH');
+      expect(errorCodeOf(() => openModelWeights(d))).toBe('INDEX_MISMATCH');
     });
 
     it('a tensor missing from weight_map -> INDEX_MISMATCH', () => {
       const { d, index, save } = sharded();
       delete index.weight_map['model.norm.weight'];
       save(index);
-      expect(codeOf(() => openModelWeights(d))).toBe('INDEX_MISMATCH');
+      expect(errorCodeOf(() => openModelWeights(d))).toBe('INDEX_MISMATCH');
     });
 
     it('a whole shard of the -of-N series missing from weight_map -> INDEX_MISMATCH', () => {
       const { d, index, save } = sharded();
       delete index.weight_map['lm_head.weight']; // the only tensor of shard 3 of 3
       save(index);
-      expect(codeOf(() => openModelWeights(d))).toBe('INDEX_MISMATCH');
+      expect(errorCodeOf(() => openModelWeights(d))).toBe('INDEX_MISMATCH');
     });
 
     it('weight_map listing a tensor no shard has -> INDEX_MISMATCH', () => {
       const { d, index, save } = sharded();
       index.weight_map['ghost'] = 'model-00001-of-00003.safetensors';
       save(index);
-      expect(codeOf(() => openModelWeights(d))).toBe('INDEX_MISMATCH');
+      expect(errorCodeOf(() => openModelWeights(d))).toBe('INDEX_MISMATCH');
     });
 
     it('the same tensor in two shards -> DUPLICATE_TENSOR', () => {
@@ -157,17 +148,17 @@ describe('model folders', () => {
         { name: 'lm_head.weight', shape: [8, 4], data: new Float32Array(32) },
         { name: 'model.norm.weight', shape: [4], data: new Float32Array(4) },
       ]);
-      expect(codeOf(() => openModelWeights(d))).toBe('DUPLICATE_TENSOR');
+      expect(errorCodeOf(() => openModelWeights(d))).toBe('DUPLICATE_TENSOR');
     });
 
     it('an unreadable or ill-shaped index, or a shard path leaving the folder -> INVALID_INDEX', () => {
       const { d, index, save } = sharded();
       writeFileSync(join(d, 'model.safetensors.index.json'), '{"weight_map": ');
-      expect(codeOf(() => openModelWeights(d))).toBe('INVALID_INDEX');
+      expect(errorCodeOf(() => openModelWeights(d))).toBe('INVALID_INDEX');
       save({ metadata: {} });
-      expect(codeOf(() => openModelWeights(d))).toBe('INVALID_INDEX');
+      expect(errorCodeOf(() => openModelWeights(d))).toBe('INVALID_INDEX');
       save({ ...index, weight_map: { ...index.weight_map, x: '../model-00001-of-00003.safetensors' } });
-      expect(codeOf(() => openModelWeights(d))).toBe('INVALID_INDEX');
+      expect(errorCodeOf(() => openModelWeights(d))).toBe('INVALID_INDEX');
     });
 
     it('a corrupt shard reports the shard file', () => {

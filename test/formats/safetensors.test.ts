@@ -12,11 +12,11 @@ import {
   f16BitsToF32,
   f32BitsToBf16Bits,
   f32BitsToF16Bits,
-  SafetensorsError,
   SafetensorsFile,
   writeSafetensors,
   type TensorToWrite,
 } from '../../src-main/formats/safetensors/index.js';
+import { errorCodeOf } from './safetensors-error-code.js';
 
 const root = mkdtempSync(join(tmpdir(), 'st-test-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -39,15 +39,6 @@ function storedU16(path: string, name: string): number[] {
 }
 function hex(n: number, digits: number): string {
   return `0x${n.toString(16).padStart(digits, '0')}`;
-}
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(SafetensorsError);
-    return (e as SafetensorsError).code;
-  }
-  return 'ok';
 }
 
 describe('F32 round trip', () => {
@@ -268,7 +259,7 @@ describe('writer layout', () => {
     expect(Array.from(f.readFloat32('c'))).toEqual([4, 5, 6]);
     f.close();
     // Invalid input is refused before any data is produced.
-    expect(codeOf(() => writeSafetensors(tmp(), [...tensors, { name: 'a', shape: [1], data: lazy('dup', [0]) }]))).toBe('DUPLICATE_TENSOR');
+    expect(errorCodeOf(() => writeSafetensors(tmp(), [...tensors, { name: 'a', shape: [1], data: lazy('dup', [0]) }]))).toBe('DUPLICATE_TENSOR');
     expect(calls).toEqual(['a', 'c']);
   });
 
@@ -276,7 +267,7 @@ describe('writer layout', () => {
     const p = tmp();
     writeSafetensors(p, [{ name: 'x', shape: [1], data: new Float32Array([1]) }]);
     const before = readFileSync(p);
-    expect(codeOf(() => writeSafetensors(p, [
+    expect(errorCodeOf(() => writeSafetensors(p, [
       { name: 'x', shape: [1], data: new Float32Array([2]) },
       { name: 'y', shape: [2], data: () => new Float32Array(3) }, // wrong length
     ]))).toBe('INVALID_TENSOR_VIEW');
@@ -288,10 +279,10 @@ describe('writer layout', () => {
   });
 
   it('refuses bad shapes and reserved names', () => {
-    expect(codeOf(() => writeSafetensors(tmp(), [{ name: 'x', shape: [-1], data: new Float32Array(0) }]))).toBe('INVALID_TENSOR_VIEW');
-    expect(codeOf(() => writeSafetensors(tmp(), [{ name: 'x', shape: [1.5], data: new Float32Array(0) }]))).toBe('INVALID_TENSOR_VIEW');
-    expect(codeOf(() => writeSafetensors(tmp(), [{ name: '__metadata__', shape: [], data: new Float32Array(1) }]))).toBe('INVALID_TENSOR_NAME');
-    expect(codeOf(() => writeSafetensors(join(root, 'no', 'such', 'dir', 'x.safetensors'), []))).toBe('IO_ERROR');
+    expect(errorCodeOf(() => writeSafetensors(tmp(), [{ name: 'x', shape: [-1], data: new Float32Array(0) }]))).toBe('INVALID_TENSOR_VIEW');
+    expect(errorCodeOf(() => writeSafetensors(tmp(), [{ name: 'x', shape: [1.5], data: new Float32Array(0) }]))).toBe('INVALID_TENSOR_VIEW');
+    expect(errorCodeOf(() => writeSafetensors(tmp(), [{ name: '__metadata__', shape: [], data: new Float32Array(1) }]))).toBe('INVALID_TENSOR_NAME');
+    expect(errorCodeOf(() => writeSafetensors(join(root, 'no', 'such', 'dir', 'x.safetensors'), []))).toBe('IO_ERROR');
   });
 });
 
@@ -323,12 +314,12 @@ describe('reader', () => {
     expect(Array.from(f.readFloat32('i32'))).toEqual([-5, 2 ** 30]);
     expect(Array.from(f.readFloat32('f64'))).toEqual([Math.fround(0.1)]);
     expect(Array.from(f.readFloat32('i64'))).toEqual([-(2 ** 40)]);
-    expect(codeOf(() => f.readFloat32('f8'))).toBe('UNSUPPORTED_DTYPE');
-    expect(codeOf(() => f.info('nope'))).toBe('TENSOR_NOT_FOUND');
+    expect(errorCodeOf(() => f.readFloat32('f8'))).toBe('UNSUPPORTED_DTYPE');
+    expect(errorCodeOf(() => f.info('nope'))).toBe('TENSOR_NOT_FOUND');
     expect(f.info('i32')).toEqual({ name: 'i32', dtype: 'I32', shape: [2], byteOffset: 8 + header.length + 6, byteLength: 8 });
     f.close();
     f.close(); // idempotent
-    expect(codeOf(() => f.readFloat32('u8'))).toBe('CLOSED');
+    expect(errorCodeOf(() => f.readFloat32('u8'))).toBe('CLOSED');
   });
 
   it('a file truncated after open is an IO_ERROR, not garbage', () => {
@@ -336,7 +327,7 @@ describe('reader', () => {
     writeSafetensors(q, [{ name: 'x', shape: [4], data: new Float32Array([1, 2, 3, 4]) }]);
     const f = SafetensorsFile.open(q);
     writeFileSync(q, readFileSync(q).subarray(0, 20));
-    expect(codeOf(() => f.readFloat32('x'))).toBe('IO_ERROR');
+    expect(errorCodeOf(() => f.readFloat32('x'))).toBe('IO_ERROR');
     f.close();
   });
 });
