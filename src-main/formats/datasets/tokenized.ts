@@ -5,26 +5,14 @@
  * Every bad row is reported with file:line and a reason; nothing is returned unless all rows are good.
  */
 import { readFileSync } from 'node:fs';
+import { DatasetError, type RowError } from './errors.js';
+
+export { DatasetError, type RowError } from './errors.js';
 
 export interface TokenizedRow {
   inputIds: number[];
   labels: number[];
   line: number; // 1-based line in the source file
-}
-
-export interface RowError {
-  file: string;
-  line: number;
-  reason: string;
-}
-
-export class DatasetError extends Error {
-  constructor(readonly errors: RowError[]) {
-    const first = errors[0];
-    const more = errors.length > 1 ? ` (and ${errors.length - 1} more bad rows)` : '';
-    super(`${first.file}:${first.line}: ${first.reason}${more}`);
-    this.name = 'DatasetError';
-  }
 }
 
 function tokenList(value: unknown, field: string, vocabSize: number, allowIgnore: boolean): number[] | string {
@@ -43,14 +31,17 @@ export interface RowLimits {
   maxLength: number;
 }
 
-function parseRow(raw: unknown, { vocabSize, maxLength }: RowLimits): Omit<TokenizedRow, 'line'> | string {
+/**
+ * Checks one `{input_ids, labels?}` record against the vocabulary; no length limit (the caller
+ * either refuses or truncates long rows). Returns the reason when the record is bad.
+ */
+export function parseTokenizedRecord(raw: unknown, vocabSize: number): { inputIds: number[]; labels: number[] } | string {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return 'each row must be a JSON object';
   const r = raw as Record<string, unknown>;
   if (!('input_ids' in r)) return 'missing field "input_ids"';
   const inputIds = tokenList(r.input_ids, 'input_ids', vocabSize, false);
   if (typeof inputIds === 'string') return inputIds;
   if (inputIds.length < 2) return '"input_ids" needs at least 2 tokens (one to read, one to predict)';
-  if (inputIds.length > maxLength) return `the row has ${inputIds.length} tokens, more than the model's ${maxLength}-token context`;
   let labels = inputIds;
   if (r.labels != null) {
     const l = tokenList(r.labels, 'labels', vocabSize, true);
@@ -58,8 +49,15 @@ function parseRow(raw: unknown, { vocabSize, maxLength }: RowLimits): Omit<Token
     if (l.length !== inputIds.length) return `"labels" has ${l.length} entries but "input_ids" has ${inputIds.length}`;
     labels = l;
   }
-  if (labels.slice(1).every((id) => id === -100)) return 'no trained token: every label after the first is -100';
   return { inputIds, labels };
+}
+
+function parseRow(raw: unknown, { vocabSize, maxLength }: RowLimits): Omit<TokenizedRow, 'line'> | string {
+  const row = parseTokenizedRecord(raw, vocabSize);
+  if (typeof row === 'string') return row;
+  if (row.inputIds.length > maxLength) return `the row has ${row.inputIds.length} tokens, more than the model's ${maxLength}-token context`;
+  if (row.labels.slice(1).every((id) => id === -100)) return 'no trained token: every label after the first is -100';
+  return row;
 }
 
 /** Parses JSONL text; `file` is only used in messages. Throws DatasetError listing every bad row. */
