@@ -3,6 +3,10 @@
  * bottom like nanoGPT's model.py: config, rmsNorm, rope, attention (GQA), mlp (SwiGLU), block,
  * forward, loss.
  *
+ * The same block code serves generation: forwardCached runs new positions against the keys and
+ * values of earlier ones (a KV cache), with RoPE at a position offset. With no cache, attention
+ * does exactly the ops it always did, so training's numerics do not depend on generation.
+ *
  * Parameters are a plain map from HF tensor names to tensors, so loading and export are key maps.
  * Trainable tensors are tf.Variables and frozen ones plain tensors; tf.variableGrads(f, varList)
  * then computes gradients only along paths from the listed variables (tfjs prunes the tape), so
@@ -30,9 +34,21 @@ function get(params: Params, name: string): tf.Tensor {
   return t;
 }
 
-/** x @ w^T (+ b), with w in nn.Linear layout [out, in]. x [N, in] -> [N, out]. */
-function linear(x: tf.Tensor2D, w: tf.Tensor, b?: tf.Tensor): tf.Tensor2D {
-  const y = tf.matMul(x, w, false, true) as tf.Tensor2D; // [N, out]
+/**
+ * Copies of projection weights in [in, out] layout, keyed by the [out, in] tensor they copy
+ * (generate.ts inputMajorWeights). Generation only: it multiplies the same weights by one row per
+ * step, and on wasm x @ W^T transposes an operand that XNNPACK then packs anew on every call, while
+ * a persistent [in, out] operand is packed once and cached by the backend (~5x faster per matmul).
+ */
+export type InputMajor = ReadonlyMap<tf.Tensor, tf.Tensor>;
+
+/**
+ * x @ w^T (+ b), with w in nn.Linear layout [out, in]; as x @ wt when `im` has w's [in, out]
+ * copy wt. x [N, in] -> [N, out].
+ */
+function linear(x: tf.Tensor2D, w: tf.Tensor, b?: tf.Tensor, im?: InputMajor | null): tf.Tensor2D {
+  const wt = im?.get(w);
+  const y = (wt === undefined ? tf.matMul(x, w, false, true) : tf.matMul(x, wt)) as tf.Tensor2D; // [N, out]
   return b === undefined ? y : tf.add<tf.Tensor2D>(y, b);
 }
 
@@ -66,10 +82,11 @@ export function rmsNorm(x: tf.Tensor2D, w: tf.Tensor, eps: number): tf.Tensor2D 
 // ----------------------------------------------------------------------------- rope
 
 /**
- * cos/sin tables [T, hd] of HF's rotary embedding: inv_freq = 1 / theta^(2i/hd),
- * emb = cat(freqs, freqs). Rounded to float32 at each step as torch computes them.
+ * cos/sin tables [T, hd] of HF's rotary embedding for positions offset .. offset+T-1:
+ * inv_freq = 1 / theta^(2i/hd), emb = cat(freqs, freqs). Rounded to float32 at each step as torch
+ * computes them (position * inv_freq is a float32 product there, whatever the offset).
  */
-function ropeTables(cfg: ModelConfig, T: number): { cos: Float32Array; sin: Float32Array } {
+function ropeTables(cfg: ModelConfig, T: number, offset = 0): { cos: Float32Array; sin: Float32Array } {
   const hd = cfg.headDim;
   const half = hd / 2;
   const f = Math.fround;
@@ -78,7 +95,7 @@ function ropeTables(cfg: ModelConfig, T: number): { cos: Float32Array; sin: Floa
   const sin = new Float32Array(T * hd);
   for (let t = 0; t < T; t++) {
     for (let i = 0; i < half; i++) {
-      const angle = f(t * invFreq[i]);
+      const angle = f((offset + t) * invFreq[i]);
       cos[t * hd + i] = cos[t * hd + half + i] = Math.cos(angle);
       sin[t * hd + i] = sin[t * hd + half + i] = Math.sin(angle);
     }
@@ -101,26 +118,63 @@ function applyRope(x: tf.Tensor4D, cos: tf.Tensor3D, sin: tf.Tensor3D): tf.Tenso
 
 // ----------------------------------------------------------------------------- attention
 
+/**
+ * One layer's keys (after RoPE) and values for every position seen so far, in the layout attention
+ * multiplies with. KV heads only (GQA's sharing is in the query layout): nKV/nH of repeated K/V.
+ * A type alias, not an interface, so that tf.tidy accepts it as a TensorContainer.
+ */
+export type LayerKv = {
+  k: tf.Tensor3D; // [B*nKV, S, hd]
+  v: tf.Tensor3D; // [B*nKV, S, hd]
+};
+
 interface Ctx {
   B: number;
-  T: number;
-  cos: tf.Tensor3D; // [T, 1, hd]
+  T: number; // new positions in this call
+  cos: tf.Tensor3D; // [T, 1, hd], of positions S-T .. S-1
   sin: tf.Tensor3D; // [T, 1, hd]
-  mask: tf.Tensor2D; // [T, T], 0 on and below the diagonal, MASKED above
+  mask: tf.Tensor2D | null; // [T, S], 0 where the key is at or before the query, MASKED after; null: none masked
+  /** Generation only: earlier positions' K/V per layer (read), and this call's full K/V (written). */
+  kv: { past: readonly LayerKv[]; present: LayerKv[] } | null;
+  im: InputMajor | null; // generation only
+}
+
+/** Additive causal mask [T, S] for T queries at positions S-T .. S-1 over S keys. */
+function causalMask(T: number, S: number): tf.Tensor2D {
+  const m = new Float32Array(T * S);
+  for (let i = 0; i < T; i++) for (let j = S - T + i + 1; j < S; j++) m[i * S + j] = MASKED;
+  return tf.tensor2d(m, [T, S]);
+}
+
+/** RoPE tables and causal mask for T new positions after `past` earlier ones. */
+function context(cfg: ModelConfig, B: number, T: number, past: number, mask: boolean, kv: Ctx['kv'], im: InputMajor | null): Ctx {
+  const hd = cfg.headDim;
+  const { cos, sin } = ropeTables(cfg, T, past);
+  return {
+    B,
+    T,
+    cos: tf.tensor3d(cos, [T, 1, hd]),
+    sin: tf.tensor3d(sin, [T, 1, hd]),
+    mask: mask ? causalMask(T, past + T) : null,
+    kv,
+    im,
+  };
 }
 
 /**
  * Causal self-attention with grouped KV heads. Query head h = kv * nRep + r reads KV head kv
  * (HF's repeat_kv). Instead of copying K/V nRep times, the nRep query heads that share a KV head
- * are stacked along the row axis of one matmul. x [B*T, d] -> [B*T, d].
+ * are stacked along the row axis of one matmul. With a cache (ctx.kv), the T new queries attend to
+ * the S = past + T keys of layer `layer`. x [B*T, d] -> [B*T, d].
  */
-function attention(cfg: ModelConfig, params: Params, p: string, x: tf.Tensor2D, ctx: Ctx): tf.Tensor2D {
+function attention(cfg: ModelConfig, params: Params, layer: number, x: tf.Tensor2D, ctx: Ctx): tf.Tensor2D {
+  const p = `model.layers.${layer}.self_attn`;
   const { B, T } = ctx;
   const { numHeads: nH, numKvHeads: nKV, headDim: hd } = cfg;
   const nRep = nH / nKV;
   const bias = (n: string) => (cfg.attentionBias ? get(params, `${p}.${n}.bias`) : undefined);
   const proj = (n: string, heads: number) =>
-    tf.reshape(linear(x, get(params, `${p}.${n}.weight`), bias(n)), [B, T, heads, hd]) as tf.Tensor4D; // [B, T, heads, hd]
+    tf.reshape(linear(x, get(params, `${p}.${n}.weight`), bias(n), ctx.im), [B, T, heads, hd]) as tf.Tensor4D; // [B, T, heads, hd]
 
   // Scale q rather than the [T, T] scores: same maths, fewer multiplies.
   const q = tf.mul(applyRope(proj('q_proj', nH), ctx.cos, ctx.sin), 1 / Math.sqrt(hd)); // [B, T, nH, hd]
@@ -128,24 +182,33 @@ function attention(cfg: ModelConfig, params: Params, p: string, x: tf.Tensor2D, 
   const v = proj('v_proj', nKV); // [B, T, nKV, hd]
 
   const qh = tf.reshape(tf.transpose(q, [0, 2, 1, 3]), [B * nKV, nRep * T, hd]); // [B*nKV, nRep*T, hd]
-  const kh = tf.reshape(tf.transpose(k, [0, 2, 1, 3]), [B * nKV, T, hd]); // [B*nKV, T, hd]
-  const vh = tf.reshape(tf.transpose(v, [0, 2, 1, 3]), [B * nKV, T, hd]); // [B*nKV, T, hd]
+  let kh = tf.reshape(tf.transpose(k, [0, 2, 1, 3]), [B * nKV, T, hd]) as tf.Tensor3D; // [B*nKV, T, hd]
+  let vh = tf.reshape(tf.transpose(v, [0, 2, 1, 3]), [B * nKV, T, hd]) as tf.Tensor3D; // [B*nKV, T, hd]
+  if (ctx.kv) {
+    const past = ctx.kv.past[layer];
+    if (past) {
+      kh = tf.concat([past.k, kh], 1); // [B*nKV, S, hd]
+      vh = tf.concat([past.v, vh], 1); // [B*nKV, S, hd]
+    }
+    ctx.kv.present.push({ k: kh, v: vh });
+  }
+  const S = kh.shape[1]; // T without a cache
 
-  const scores = tf.reshape(tf.matMul(qh, kh, false, true), [B * nKV, nRep, T, T]); // [B*nKV, nRep, T, T]
-  const probs = tf.softmax(tf.add(scores, ctx.mask)); // [B*nKV, nRep, T, T]
-  const y = tf.matMul(tf.reshape(probs, [B * nKV, nRep * T, T]) as tf.Tensor3D, vh); // [B*nKV, nRep*T, hd]
+  const scores = tf.reshape(tf.matMul(qh, kh, false, true), [B * nKV, nRep, T, S]); // [B*nKV, nRep, T, S]
+  const probs = tf.softmax(ctx.mask ? tf.add(scores, ctx.mask) : scores); // [B*nKV, nRep, T, S]
+  const y = tf.matMul(tf.reshape(probs, [B * nKV, nRep * T, S]) as tf.Tensor3D, vh); // [B*nKV, nRep*T, hd]
   const merged = tf.reshape(tf.transpose(tf.reshape(y, [B, nH, T, hd]), [0, 2, 1, 3]), [B * T, nH * hd]); // [B*T, nH*hd]
-  return linear(merged as tf.Tensor2D, get(params, `${p}.o_proj.weight`)); // [B*T, d]
+  return linear(merged as tf.Tensor2D, get(params, `${p}.o_proj.weight`), undefined, ctx.im); // [B*T, d]
 }
 
 // ----------------------------------------------------------------------------- mlp
 
 /** SwiGLU: down(silu(gate(x)) * up(x)). x [B*T, d] -> [B*T, d]. */
-function mlp(params: Params, p: string, x: tf.Tensor2D): tf.Tensor2D {
-  const gate = linear(x, get(params, `${p}.gate_proj.weight`)); // [B*T, ff]
-  const up = linear(x, get(params, `${p}.up_proj.weight`)); // [B*T, ff]
+function mlp(params: Params, p: string, x: tf.Tensor2D, im: InputMajor | null): tf.Tensor2D {
+  const gate = linear(x, get(params, `${p}.gate_proj.weight`), undefined, im); // [B*T, ff]
+  const up = linear(x, get(params, `${p}.up_proj.weight`), undefined, im); // [B*T, ff]
   const h = tf.mul<tf.Tensor2D>(tf.mul(gate, tf.sigmoid(gate)), up); // [B*T, ff]
-  return linear(h, get(params, `${p}.down_proj.weight`)); // [B*T, d]
+  return linear(h, get(params, `${p}.down_proj.weight`), undefined, im); // [B*T, d]
 }
 
 // ----------------------------------------------------------------------------- block
@@ -154,34 +217,67 @@ function mlp(params: Params, p: string, x: tf.Tensor2D): tf.Tensor2D {
 function block(cfg: ModelConfig, params: Params, i: number, h: tf.Tensor2D, ctx: Ctx): tf.Tensor2D {
   const p = `model.layers.${i}`;
   const eps = cfg.rmsNormEps;
-  h = tf.add(h, attention(cfg, params, `${p}.self_attn`, rmsNorm(h, get(params, `${p}.input_layernorm.weight`), eps), ctx));
-  return tf.add(h, mlp(params, `${p}.mlp`, rmsNorm(h, get(params, `${p}.post_attention_layernorm.weight`), eps)));
+  h = tf.add(h, attention(cfg, params, i, rmsNorm(h, get(params, `${p}.input_layernorm.weight`), eps), ctx));
+  return tf.add(h, mlp(params, `${p}.mlp`, rmsNorm(h, get(params, `${p}.post_attention_layernorm.weight`), eps), ctx.im));
 }
 
 // ----------------------------------------------------------------------------- forward
 
+/** Embedding and blocks, before the final norm. inputIds [B, T] -> h [B*T, d]. */
+function trunk(cfg: ModelConfig, params: Params, inputIds: tf.Tensor2D, ctx: Ctx): tf.Tensor2D {
+  const [B, T] = inputIds.shape;
+  const ids = tf.reshape(inputIds.dtype === 'int32' ? inputIds : tf.cast(inputIds, 'int32'), [B * T]) as tf.Tensor1D;
+  let h = embed(get(params, 'model.embed_tokens.weight') as tf.Tensor2D, ids); // [B*T, d]
+  for (let i = 0; i < cfg.numLayers; i++) h = block(cfg, params, i, h, ctx);
+  return h;
+}
+
+/** Final norm and lm_head (or the tied embedding). h [N, d] -> logits [N, V]. */
+function lmHead(cfg: ModelConfig, params: Params, h: tf.Tensor2D, im: InputMajor | null): tf.Tensor2D {
+  h = rmsNorm(h, get(params, 'model.norm.weight'), cfg.rmsNormEps); // [N, d]
+  return linear(h, get(params, cfg.tieWordEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight'), undefined, im); // [N, V]
+}
+
 /** inputIds int32 [B, T] -> logits float32 [B, T, V]. */
 export function forward(cfg: ModelConfig, params: Params, inputIds: tf.Tensor2D): tf.Tensor3D {
   const [B, T] = inputIds.shape;
-  const hd = cfg.headDim;
   return tf.tidy(() => {
-    const { cos, sin } = ropeTables(cfg, T);
-    const causal = new Float32Array(T * T);
-    for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) causal[i * T + j] = MASKED;
-    const ctx: Ctx = {
-      B,
-      T,
-      cos: tf.tensor3d(cos, [T, 1, hd]),
-      sin: tf.tensor3d(sin, [T, 1, hd]),
-      mask: tf.tensor2d(causal, [T, T]),
-    };
-    const ids = tf.reshape(inputIds.dtype === 'int32' ? inputIds : tf.cast(inputIds, 'int32'), [B * T]) as tf.Tensor1D;
-    const table = get(params, 'model.embed_tokens.weight') as tf.Tensor2D; // [V, d]
-    let h = embed(table, ids); // [B*T, d]
-    for (let i = 0; i < cfg.numLayers; i++) h = block(cfg, params, i, h, ctx);
-    h = rmsNorm(h, get(params, 'model.norm.weight'), cfg.rmsNormEps); // [B*T, d]
-    const head = cfg.tieWordEmbeddings ? table : get(params, 'lm_head.weight'); // [V, d]
-    return tf.reshape(linear(h, head), [B, T, cfg.vocabSize]) as tf.Tensor3D; // [B, T, V]
+    const h = trunk(cfg, params, inputIds, context(cfg, B, T, 0, true, null, null)); // [B*T, d]
+    return tf.reshape(lmHead(cfg, params, h, null), [B, T, cfg.vocabSize]) as tf.Tensor3D; // [B, T, V]
+  });
+}
+
+/**
+ * Forward of T new positions after the S0 positions whose K/V are in `past` (one LayerKv per
+ * layer; [] for none), for generation. Returns the logits of the new positions, or with
+ * `lastOnly` of the last one only (saves the [T, V] head in a prefill), and `kv`: each layer's K/V
+ * over all S0 + T positions, new tensors the caller owns (`past` is left as it was). With
+ * `inputMajor` (generate.ts inputMajorWeights) the projections multiply by those copies instead.
+ * Equals forward over the whole sequence, position for position, up to float32 rounding.
+ * inputIds int32 [B, T] -> logits [B, T or 1, V].
+ */
+export function forwardCached(
+  cfg: ModelConfig,
+  params: Params,
+  inputIds: tf.Tensor2D,
+  past: readonly LayerKv[],
+  opts: { lastOnly?: boolean; inputMajor?: InputMajor } = {},
+): { logits: tf.Tensor3D; kv: LayerKv[] } {
+  const [B, T] = inputIds.shape;
+  if (past.length !== 0 && past.length !== cfg.numLayers) {
+    throw new Error(`KV cache has ${past.length} layers, the model has ${cfg.numLayers}`);
+  }
+  // Positions matter only through RoPE, inside attention, so a model without layers needs none.
+  const S0 = past.length === 0 ? 0 : past[0].k.shape[1];
+  return tf.tidy(() => {
+    const kv: LayerKv[] = [];
+    // One new query sees every key: no mask needed (adding zeros would change nothing).
+    const im = opts.inputMajor ?? null;
+    let h = trunk(cfg, params, inputIds, context(cfg, B, T, S0, T > 1, { past, present: kv }, im)); // [B*T, d]
+    const keep = opts.lastOnly ? 1 : T;
+    if (keep < T) h = tf.reshape(tf.slice(tf.reshape(h, [B, T, -1]), [0, T - 1, 0], [B, 1, -1]), [B, -1]); // [B, d]
+    const logits = tf.reshape(lmHead(cfg, params, h, im), [B, keep, cfg.vocabSize]) as tf.Tensor3D; // [B, keep, V]
+    return { logits, kv };
   });
 }
 
