@@ -30,6 +30,8 @@ const DATA: FlagHelp = [
   ['--data FILE', 'JSONL rows {"input_ids": [...], "labels": [...]}; labels optional, -100 = not trained'],
 ];
 
+const DB: [string, string] = ['--db FILE', 'the run database (default: $HFT_HOME/hft.db, HFT_HOME defaults to ~/.hft-studio)'];
+
 const COMMANDS: Record<string, CommandEntry> = {
   probe: { summary: 'pick the compute backend and measure it', flags: BACKEND, load: async () => (await import('./commands/probe.js')).probe },
   mask: {
@@ -57,6 +59,25 @@ const COMMANDS: Record<string, CommandEntry> = {
       ...BACKEND,
     ],
     load: async () => (await import('./commands/train.js')).train,
+  },
+  run: {
+    summary: 'run a multi-stage plan (PLAN.json), recorded and resumable',
+    flags: [
+      ['PLAN.json', 'the plan: model, ordered tasks, freeze ratio, settings (schema: resources/plan.schema.json)'],
+      DB,
+    ],
+    load: async () => (await import('./commands/run.js')).run,
+  },
+  runs: { summary: 'the run history', flags: [DB], load: async () => (await import('./commands/runs.js')).runs },
+  resume: {
+    summary: 'continue a stopped or failed run from its newest checkpoint',
+    flags: [['RUN_ID', 'from `hft runs`'], DB],
+    load: async () => (await import('./commands/resume.js')).resume,
+  },
+  demo: {
+    summary: 'the sample model and tasks, trained with HFT and with full fine-tuning, side by side',
+    flags: [DB, ...BACKEND],
+    load: async () => (await import('./commands/demo.js')).demo,
   },
 };
 

@@ -18,12 +18,15 @@ export function progressBar(label: string, total: number, stream: NodeJS.WriteSt
   const start = Date.now();
   const tty = stream.isTTY === true;
   let lastDecile = -1;
+  // The ETA counts only work done since the first update: a resumed run starts part-way.
+  let base: number | null = null;
   const render = (done: number, detail: string) => {
+    if (base === null) base = Math.max(0, done - 1);
     const frac = total > 0 ? Math.min(1, done / total) : 1;
     const width = 24;
     const filled = Math.round(frac * width);
     const elapsed = (Date.now() - start) / 1000;
-    const eta = done > 0 ? (elapsed / done) * (total - done) : Infinity;
+    const eta = done > base ? (elapsed / (done - base)) * (total - done) : Infinity;
     const bar = `${'#'.repeat(filled)}${'.'.repeat(width - filled)}`;
     return `${label} [${bar}] ${done}/${total} ${Math.round(frac * 100)}% eta ${formatSeconds(eta)}${detail ? ` ${detail}` : ''}`;
   };

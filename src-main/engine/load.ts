@@ -91,6 +91,20 @@ export function loadModel(dir: string): { cfg: ModelConfig; params: Params } {
   return { cfg, params };
 }
 
+/** Parameters from host float32 arrays (a checkpoint), checked name by name against the config. */
+export function paramsFromArrays(cfg: ModelConfig, weights: Map<string, { shape: number[]; data: Float32Array }>): Params {
+  const params: Params = {};
+  for (const spec of paramSpecs(cfg)) {
+    const w = weights.get(spec.name);
+    if (w == null || !sameShape(w.shape, spec.shape)) {
+      tf.dispose(Object.values(params));
+      throw new ModelLoadError(`checkpoint: parameter "${spec.name}" is ${w == null ? 'missing' : `${shapeText(w.shape)}, expected ${shapeText(spec.shape)}`}`);
+    }
+    params[spec.name] = tf.tensor(w.data, spec.shape, 'float32');
+  }
+  return params;
+}
+
 export interface SaveOptions {
   /** Stored dtype of the weights; default F32. config.json's torch_dtype is set to match. */
   dtype?: FloatDtype;
@@ -100,6 +114,38 @@ export interface SaveOptions {
   srcDir?: string;
   /** Extra `__metadata__` entries of the safetensors files (`format: pt` is always there). */
   metadata?: Record<string, string>;
+}
+
+/** A parameter's float32 values, read when `read` is called (by a writer, one tensor at a time). */
+export interface WeightReader {
+  name: string;
+  shape: number[];
+  read: () => Float32Array;
+}
+
+/**
+ * Readers for every parameter in HF order, checked against the config. On cpu, wasm and
+ * tensorflow each `read` is a lazy `dataSync()`; on webgpu the values are read back first with
+ * `await data()`, one tensor at a time (see saveModel for the memory this costs).
+ */
+export async function weightReaders(cfg: ModelConfig, params: Params): Promise<WeightReader[]> {
+  const checked = paramSpecs(cfg).map((spec) => {
+    const t = params[spec.name];
+    if (t === undefined) throw new ModelLoadError(`model: parameter "${spec.name}" is missing`);
+    if (!sameShape(t.shape, spec.shape) || t.dtype !== 'float32') {
+      throw new ModelLoadError(`model: parameter "${spec.name}" is ${t.dtype} ${shapeText(t.shape)}, expected float32 ${shapeText(spec.shape)}`);
+    }
+    return { spec, t };
+  });
+  if (SYNC_READ_BACKENDS.has(tf.getBackend())) {
+    return checked.map(({ spec, t }) => ({ name: spec.name, shape: spec.shape, read: () => t.dataSync() as Float32Array }));
+  }
+  const out: WeightReader[] = [];
+  for (const { spec, t } of checked) {
+    const values = (await t.data()) as Float32Array; // one read at a time, in writing order
+    out.push({ name: spec.name, shape: spec.shape, read: () => values });
+  }
+  return out;
 }
 
 /** Backends whose `dataSync()` reads any tensor (webgpu in Node cannot read the GPU synchronously). */
@@ -118,25 +164,12 @@ const SYNC_READ_BACKENDS = new Set(['cpu', 'wasm', 'tensorflow']);
  */
 export async function saveModel(dir: string, cfg: ModelConfig, params: Params, opts: SaveOptions = {}): Promise<void> {
   const dtype = opts.dtype ?? 'F32';
-  const checked = paramSpecs(cfg).map((spec) => {
-    const t = params[spec.name];
-    if (t === undefined) throw new ModelLoadError(`saveModel: parameter "${spec.name}" is missing`);
-    if (!sameShape(t.shape, spec.shape) || t.dtype !== 'float32') {
-      throw new ModelLoadError(`saveModel: parameter "${spec.name}" is ${t.dtype} ${shapeText(t.shape)}, expected float32 ${shapeText(spec.shape)}`);
-    }
-    return { spec, t };
-  });
-  let tensors: TensorToWrite[];
-  if (SYNC_READ_BACKENDS.has(tf.getBackend())) {
-    // Lazy: each tensor is read back from the backend only when the writer reaches it.
-    tensors = checked.map(({ spec, t }) => ({ name: spec.name, shape: spec.shape, dtype: opts.dtypes?.[spec.name], data: () => t.dataSync() as Float32Array }));
-  } else {
-    tensors = [];
-    for (const { spec, t } of checked) {
-      const values = (await t.data()) as Float32Array; // one read at a time, in writing order
-      tensors.push({ name: spec.name, shape: spec.shape, dtype: opts.dtypes?.[spec.name], data: values });
-    }
-  }
+  const tensors: TensorToWrite[] = (await weightReaders(cfg, params)).map(({ name, shape, read }) => ({
+    name,
+    shape,
+    dtype: opts.dtypes?.[name],
+    data: read,
+  }));
   mkdirSync(dir, { recursive: true });
   writeModelWeights(dir, tensors, { dtype, metadata: opts.metadata });
   const raw = { ...cfg.raw, torch_dtype: TORCH_DTYPE[dtype] };

@@ -33,6 +33,13 @@ export interface AdamWOptions {
 /** 1 = the element trains, 0 = it stays as it is. A Uint8Array, or a tensor of any dtype. */
 export type ElementMask = Uint8Array | tf.Tensor;
 
+/** One variable's saved optimizer state (see `exportState`). */
+export interface AdamWSlotState {
+  m: Float32Array;
+  v: Float32Array;
+  step: number;
+}
+
 interface Slot {
   variable: tf.Variable;
   m: tf.Variable; // exp_avg, same shape as the variable
@@ -133,6 +140,37 @@ export class AdamW {
   stepCount(name?: string): number {
     const s = name == null ? this.slots.values().next().value : this.slots.get(name);
     return s?.step ?? 0;
+  }
+
+  /**
+   * The state a checkpoint needs to continue bit-identically: m, v and the step count of every
+   * variable, read back from the device one tensor at a time.
+   */
+  async exportState(): Promise<Record<string, AdamWSlotState>> {
+    const out: Record<string, AdamWSlotState> = {};
+    for (const [name, s] of this.slots) {
+      out[name] = { m: (await s.m.data()) as Float32Array, v: (await s.v.data()) as Float32Array, step: s.step };
+    }
+    return out;
+  }
+
+  /** Restores `exportState`'s output; every variable must be present, with its exact size. */
+  importState(state: Record<string, AdamWSlotState>): void {
+    for (const name of Object.keys(state)) {
+      if (!this.slots.has(name)) throw new Error(`AdamW: saved state for ${name}, which this stage does not train`);
+    }
+    for (const [name, s] of this.slots) {
+      const saved = state[name];
+      if (saved == null) throw new Error(`AdamW: the saved state has nothing for ${name}`);
+      if (saved.m.length !== s.m.size || saved.v.length !== s.v.size) {
+        throw new Error(`AdamW: saved state for ${name} has ${saved.m.length} values, the tensor has ${s.m.size}`);
+      }
+      tf.tidy(() => {
+        s.m.assign(tf.tensor(saved.m, s.m.shape, 'float32'));
+        s.v.assign(tf.tensor(saved.v, s.v.shape, 'float32'));
+      });
+      s.step = saved.step;
+    }
   }
 
   /** Bytes held as optimizer state: m and v, float32, for the given variables only. */

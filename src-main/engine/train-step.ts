@@ -17,7 +17,7 @@ import type { ModelConfig } from '../formats/hf-config.js';
 import { clipByGlobalNorm } from './clip.js';
 import { elementMask, type Mask } from './masks.js';
 import { IGNORE_INDEX, lossAndTokens, type Params } from './model.js';
-import { AdamW } from './optimizer.js';
+import { AdamW, type AdamWSlotState } from './optimizer.js';
 import { paramSpecs } from './param-specs.js';
 import { lrAt, type ScheduleSpec } from './schedule.js';
 
@@ -55,6 +55,12 @@ export interface StepResult {
   gradNorm: number;
   /** Target tokens in the step. */
   tokens: number;
+}
+
+/** Optimizer steps taken and the AdamW state of every trainable tensor. */
+export interface TrainStepState {
+  steps: number;
+  optimizer: Record<string, AdamWSlotState>;
 }
 
 /** The input token right-padding fills with (its labels are -100, so it is never a target). */
@@ -180,6 +186,17 @@ export class TrainStep {
       if (gradNorm != null) gradNorm.dispose();
       if (readback != null) readback.dispose();
     }
+  }
+
+  /** Everything a checkpoint needs to continue this stage bit-identically (weights aside). */
+  async exportState(): Promise<TrainStepState> {
+    return { steps: this.steps, optimizer: await this.optimizer.exportState() };
+  }
+
+  /** Restores `exportState`'s output into a fresh TrainStep built with the same mask and hyper. */
+  importState(state: TrainStepState): void {
+    this.optimizer.importState(state.optimizer);
+    this.steps = state.steps;
   }
 
   /** Bytes of optimizer state (m and v, float32, trainable tensors only). */

@@ -37,7 +37,7 @@ export function writeAtomic(path: string, fill: (write: (bytes: Uint8Array) => v
 }
 
 /** Makes the rename durable. Best effort: a folder cannot be opened for fsync on Windows. */
-function syncDir(dir: string): void {
+export function syncDir(dir: string): void {
   let fd: number | null = null;
   try {
     fd = openSync(dir, 'r');

@@ -1,0 +1,68 @@
+/**
+ * What `run`, `resume` and `demo` print when their runs end, and how they list every problem of a
+ * refused plan or dataset before the one-line summary.
+ */
+import type { RunRecord, Store } from '../store/index.js';
+import { runForgetting, storedPlan } from '../services/runs.js';
+import { emit } from './output.js';
+import { matrixLines, sideBySide } from './report.js';
+
+interface Listed {
+  issues?: { file: string; line: number; field?: string; reason: string }[];
+  errors?: { file: string; line: number; reason: string }[];
+}
+
+/** Runs `fn`; if it throws an error that carries several file:line problems, lists them all on stderr first. */
+export function listProblems<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    const list = (e as Listed).issues ?? (e as Listed).errors;
+    if (Array.isArray(list) && list.length > 1) {
+      for (const p of list.slice(0, 50)) {
+        const field = 'field' in p && p.field ? `${p.field}: ` : '';
+        process.stderr.write(`  ${p.file}:${p.line}: ${field}${p.reason}\n`);
+      }
+      if (list.length > 50) process.stderr.write(`  ... and ${list.length - 50} more\n`);
+    }
+    throw e;
+  }
+}
+
+/** Prints each run's forgetting matrix (side by side when two), or the JSON; throws if one failed. */
+export function reportRuns(store: Store, records: RunRecord[], json: boolean): void {
+  const results = records.map((r) => {
+    const f = runForgetting(store, r.id);
+    const tasks = storedPlan(r).job.tasks.map((t) => t.name);
+    return { record: r, f, tasks };
+  });
+  emit(
+    json,
+    {
+      runs: results.map(({ record: r, f, tasks }) => ({
+        id: r.id,
+        name: r.name,
+        status: r.status,
+        strategy: r.strategy,
+        ratio: r.ratio,
+        error: r.error,
+        tasks,
+        accuracy: f.accuracy,
+        loss: f.loss,
+        probe: f.probe,
+        op: f.op,
+        bwt: f.bwt,
+      })),
+    },
+    () => {
+      const blocks = results.map(({ record: r, f, tasks }) => matrixLines(`${r.name} (${r.id}, ${r.status})`, tasks, f));
+      return (blocks.length === 2 ? sideBySide(blocks[0], blocks[1]) : blocks.flatMap((b) => [...b, ''])).join('\n');
+    },
+  );
+  const unfinished = records.filter((r) => r.status !== 'done');
+  if (unfinished.length > 0) {
+    const r = unfinished[0];
+    const why = r.status === 'paused' ? 'stopped at a checkpoint' : `failed: ${r.error ?? 'unknown reason'}`;
+    throw new Error(`run ${r.id} ${why}; continue it with: npx hft resume ${r.id}`);
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * The forgetting matrix and its two summary numbers (PAPER.md, "Metrics"):
+ *   R[k][i]  score on task i after training stage k (i <= k; later tasks are not seen yet)
+ *   OP  = mean_i R[T-1][i]                         overall performance after the last stage
+ *   BWT = mean_{i < T-1} (R[T-1][i] - R[i][i])     backward transfer; negative = forgetting
+ * The score is exact-match accuracy. A task without checkable answers has no accuracy; it is left
+ * out of OP and BWT (both are null when no task counts, and BWT needs at least two tasks).
+ */
+
+export interface EvalCell {
+  afterStage: number;
+  /** Task index; the probe (-1) is not part of R. */
+  task: number;
+  loss: number | null;
+  accuracy: number | null;
+}
+
+export interface Forgetting {
+  /** R[k][i] accuracy, null where not evaluated or not checkable. T×T, lower triangle filled. */
+  accuracy: (number | null)[][];
+  /** The same layout for eval loss. */
+  loss: (number | null)[][];
+  /** The probe's accuracy after each stage (null without a probe). */
+  probe: (number | null)[];
+  op: number | null;
+  bwt: number | null;
+}
+
+export function forgettingMatrix(cells: readonly EvalCell[], tasks: number): Forgetting {
+  const grid = () => Array.from({ length: tasks }, () => new Array<number | null>(tasks).fill(null));
+  const accuracy = grid();
+  const loss = grid();
+  const probe = new Array<number | null>(tasks).fill(null);
+  for (const c of cells) {
+    if (c.afterStage < 0 || c.afterStage >= tasks) continue;
+    if (c.task < 0) {
+      probe[c.afterStage] = c.accuracy;
+    } else if (c.task < tasks) {
+      accuracy[c.afterStage][c.task] = c.accuracy;
+      loss[c.afterStage][c.task] = c.loss;
+    }
+  }
+  const last = tasks - 1;
+  const final = tasks > 0 ? accuracy[last] : [];
+  const scored = final.map((v, i) => (v == null ? null : i)).filter((i): i is number => i !== null);
+  const op = scored.length === 0 ? null : mean(scored.map((i) => final[i] as number));
+  const earlier = scored.filter((i) => i < last && accuracy[i][i] != null);
+  const bwt = earlier.length === 0 ? null : mean(earlier.map((i) => (final[i] as number) - (accuracy[i][i] as number)));
+  return { accuracy, loss, probe, op, bwt };
+}
+
+function mean(xs: number[]): number {
+  return xs.reduce((a, b) => a + b, 0) / xs.length;
+}

@@ -1,0 +1,83 @@
+/**
+ * The runs service: start a prepared run, or continue one, in a trainer process, recording what
+ * it reports; list the history. The CLI uses it now, the desktop app and `hft serve` later.
+ *
+ * A run ends in one of three states: done; paused (stopped on request at a checkpoint); failed
+ * (the trainer crashed, ran out of memory, was killed: the reason is kept). Paused and failed runs
+ * continue with `resume`, from the newest intact checkpoint.
+ */
+import type { RunRecord, Store } from '../store/index.js';
+import { removePartialCheckpoints } from '../trainer/checkpoints.js';
+import type { CheckpointRef, FromTrainer } from '../trainer/protocol.js';
+import { forgettingMatrix, type Forgetting } from './forgetting.js';
+import type { StoredPlan } from './run-prepare.js';
+import { RunRecorder } from './run-recorder.js';
+import { startTrainer } from './trainer-host.js';
+
+export interface RunHandle {
+  readonly runId: string;
+  readonly pid: number;
+  pause(): void;
+  resume(): void;
+  /** Checkpoint and end; the run stays resumable. */
+  stop(): void;
+  /** SIGKILL the trainer (what a crash looks like). */
+  kill(): void;
+  /** The run's record once the trainer has ended. */
+  readonly finished: Promise<RunRecord>;
+}
+
+export class RunError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RunError';
+  }
+}
+
+export function storedPlan(run: RunRecord): StoredPlan {
+  return JSON.parse(run.planJson) as StoredPlan;
+}
+
+/** Starts (status queued) or continues (paused, failed, or running with no live trainer) a run. */
+export function launchRun(store: Store, runId: string, onMessage: (m: FromTrainer) => void = () => {}): RunHandle {
+  const run = store.runs.get(runId);
+  if (run == null) throw new RunError(`no run with id ${runId}; \`hft runs\` lists them`);
+  if (run.status === 'done') throw new RunError(`run ${runId} is already done`);
+  const { job } = storedPlan(run);
+  // Newest first; at the same step the stage-end checkpoint (its stage's training is complete).
+  const resumeFrom: CheckpointRef[] = store.checkpoints
+    .list(runId)
+    .sort((a, b) => b.step - a.step || Number(b.stageEnd) - Number(a.stageEnd))
+    .map((c) => ({ path: c.path, manifestSha256: c.manifestSha256 }));
+  removePartialCheckpoints(job.runDir); // a trainer killed mid-write leaves its temp folder
+  const recorder = new RunRecorder(store, runId, job.tasks.length);
+  store.runs.setStatus(runId, 'running');
+  const trainer = startTrainer(job, resumeFrom, (m) => {
+    recorder.record(m);
+    onMessage(m);
+  });
+  const finished = trainer.exit.then((exit) => {
+    if (recorder.outcome === 'running') {
+      const reason = exit.reason ?? 'the trainer ended without finishing the run';
+      recorder.fail(exit.kind === 'out-of-memory' && !/smaller batch/.test(reason) ? `${reason}: out of memory; try a smaller training.batchSize or training.maxLength` : reason);
+    }
+    else recorder.flush();
+    return store.runs.get(runId) as RunRecord;
+  });
+  return {
+    runId,
+    pid: trainer.pid,
+    pause: () => trainer.send({ type: 'pause' }),
+    resume: () => trainer.send({ type: 'resume' }),
+    stop: () => trainer.send({ type: 'stop' }),
+    kill: () => trainer.kill(),
+    finished,
+  };
+}
+
+/** R, OP and BWT of a run from its recorded evaluations. */
+export function runForgetting(store: Store, runId: string): Forgetting {
+  const run = store.runs.get(runId);
+  if (run == null) throw new RunError(`no run with id ${runId}`);
+  return forgettingMatrix(store.evals.list(runId), storedPlan(run).job.tasks.length);
+}
