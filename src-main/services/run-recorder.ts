@@ -55,6 +55,9 @@ export class RunRecorder {
       case 'paused':
         store.runs.setStatus(runId, 'paused');
         break;
+      case 'resumed':
+        store.runs.setStatus(runId, 'running');
+        break;
       case 'stopped':
         this.outcome = 'stopped';
         store.runs.setStatus(runId, 'paused');

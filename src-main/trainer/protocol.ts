@@ -84,6 +84,7 @@ export type FromTrainer =
   /** After stage `afterStage`, on task `task` (PROBE_TASK for the probe). accuracy: null when no row has a checkable answer. */
   | { type: 'eval'; afterStage: number; task: number; name: string; loss: number; accuracy: number | null; examples: number }
   | { type: 'paused'; step: number }
+  | { type: 'resumed'; step: number }
   | { type: 'stopped'; step: number }
   | { type: 'done' }
   | { type: 'error'; message: string; kind: 'out-of-memory' | 'data' | 'model' | 'internal' };

@@ -156,6 +156,7 @@ class StageRunner {
         if (request === 'pause') {
           this.send({ type: 'paused', step });
           if ((await this.control.waitWhilePaused()) === 'stop') request = 'stop';
+          else this.send({ type: 'resumed', step });
         }
         if (request === 'stop') {
           this.send({ type: 'stopped', step });

@@ -93,6 +93,27 @@ describe('runs', () => {
     expect(losses(runId)).toEqual(reference.losses);
   });
 
+  it('pause holds the trainer at a checkpoint until resume, and changes nothing in the result', async () => {
+    const runId = newRun();
+    let pausedAt = -1;
+    let statusWhilePaused = '';
+    const handle = launchRun(store, runId, (m) => {
+      if (m.type === 'step' && m.step === 2) handle.pause();
+      if (m.type === 'paused') {
+        pausedAt = m.step;
+        setTimeout(() => {
+          statusWhilePaused = store.runs.get(runId)!.status;
+          handle.resume();
+        }, 300);
+      }
+    });
+    const done = await handle.finished;
+    expect(pausedAt).toBeGreaterThanOrEqual(2);
+    expect(statusWhilePaused).toBe('paused');
+    expect(done.status).toBe('done');
+    expect(finalWeights(runId).equals(reference.weights)).toBe(true);
+  });
+
   it('SIGKILL at random moments, mid-checkpoint included: every resume starts from the newest checkpoint, and the end is bit-identical', async () => {
     const seed = Number(process.env.HFT_KILL_SEED ?? Date.now() % 100000);
     const r = rng('kills', seed);
