@@ -26,7 +26,8 @@ export function progressBar(label: string, total: number, stream: NodeJS.WriteSt
     const width = 24;
     const filled = Math.round(frac * width);
     const elapsed = (Date.now() - start) / 1000;
-    const eta = done > base ? (elapsed / (done - base)) * (total - done) : Infinity;
+    // Too few steps say nothing yet about the pace (the first one includes warm-up).
+    const eta = done - base >= 3 ? (elapsed / (done - base)) * (total - done) : Infinity;
     const bar = `${'#'.repeat(filled)}${'.'.repeat(width - filled)}`;
     return `${label} [${bar}] ${done}/${total} ${Math.round(frac * 100)}% eta ${formatSeconds(eta)}${detail ? ` ${detail}` : ''}`;
   };

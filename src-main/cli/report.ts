@@ -17,8 +17,15 @@ export function matrixLines(title: string, taskNames: readonly string[], f: Forg
     title,
     fmt(head),
     ...rows.map(fmt),
-    `OP ${f.op == null ? '-' : (100 * f.op).toFixed(1)}   BWT ${signedPct(f.bwt)}   (exact-match %, T1..T${taskNames.length} = ${taskNames.join(', ')}; prior = knowledge probe)`,
+    `OP ${f.op == null ? '-' : (100 * f.op).toFixed(1)}   BWT ${signedPct(f.bwt)}`,
   ];
+}
+
+/** The key under the matrices. */
+export function matrixLegend(taskNames: readonly string[]): string {
+  const tasks = taskNames.map((n, i) => `T${i + 1} = ${n}`).join(', ');
+  return `Exact-match accuracy on each task's held-out rows after each stage (${tasks}; prior = what the base model knew).
+OP: mean accuracy after the last stage. BWT: mean change on earlier tasks since each was trained (negative = forgotten).`;
 }
 
 /** Two blocks of lines next to each other. */

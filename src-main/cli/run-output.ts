@@ -5,7 +5,7 @@
 import type { RunRecord, Store } from '../store/index.js';
 import { runForgetting, storedPlan } from '../services/runs.js';
 import { emit } from './output.js';
-import { matrixLines, sideBySide } from './report.js';
+import { matrixLegend, matrixLines, sideBySide } from './report.js';
 
 interface Listed {
   issues?: { file: string; line: number; field?: string; reason: string }[];
@@ -55,8 +55,11 @@ export function reportRuns(store: Store, records: RunRecord[], json: boolean): v
       })),
     },
     () => {
-      const blocks = results.map(({ record: r, f, tasks }) => matrixLines(`${r.name} (${r.id}, ${r.status})`, tasks, f));
-      return (blocks.length === 2 ? sideBySide(blocks[0], blocks[1]) : blocks.flatMap((b) => [...b, ''])).join('\n');
+      const blocks = results.map(({ record: r, f, tasks }) => matrixLines(`${r.name}  [run ${r.id}, ${r.status}]`, tasks, f));
+      const paired = blocks.length === 2 ? sideBySide(blocks[0], blocks[1]) : null;
+      const fits = paired != null && Math.max(...paired.map((l) => l.length)) <= (process.stdout.columns ?? Infinity);
+      const body = fits ? paired : blocks.flatMap((b, i) => (i === 0 ? b : ['', ...b]));
+      return [...body, '', matrixLegend(results[0]?.tasks ?? [])].join('\n');
     },
   );
   const unfinished = records.filter((r) => r.status !== 'done');

@@ -11,10 +11,11 @@ export interface HftResult {
   json: <T = Record<string, unknown>>() => T;
 }
 
-export function runHft(args: string[], timeoutMs = 120_000): HftResult {
+export function runHft(args: string[], timeoutMs = 120_000, extraEnv: Record<string, string> = {}): HftResult {
   // The child is a plain CLI run, not a Vitest worker: drop Vitest's markers from its environment.
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VITEST') && k !== 'TEST' && k !== 'NODE_ENV'));
   env.HFT_DEBUG = '';
+  Object.assign(env, extraEnv);
   const r = spawnSync(process.execPath, [HFT, ...args], { encoding: 'utf8', timeout: timeoutMs, env });
   return {
     code: r.status,
