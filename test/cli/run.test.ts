@@ -22,29 +22,30 @@ beforeAll(() => {
 afterAll(() => rmSync(t.root, { recursive: true, force: true }));
 
 const db = () => ['--db', t.db];
+const hft = (args: string[], timeoutMs?: number) => runHft(args, timeoutMs, { HFT_HOME: t.home });
 
 describe('hft run / runs / resume', () => {
   let finished: RunJson['runs'][number];
 
   it('runs a two-task plan over JSONL and CSV files and prints the forgetting matrix', () => {
-    const r = runHft(['run', t.plan, ...db(), '--json'], 300_000);
+    const r = hft(['run', t.plan, ...db(), '--json'], 300_000);
     expect(r.code, r.stderr).toBe(0);
     finished = r.json<RunJson>().runs[0];
     expect(finished.status).toBe('done');
     expect(finished.accuracy.length).toBe(2);
     expect(r.stderr).toMatch(/2 stages, 7 \+ 6 steps/);
     expect(r.stderr).toMatch(/run \[#+\] 13\/13 100%/);
-    const human = runHft(['runs', ...db()]);
+    const human = hft(['runs', ...db()]);
     expect(human.stdout).toContain(finished.id);
     expect(human.stdout).toMatch(/done\s+category\s+0\.5/);
-    const listed = runHft(['runs', ...db(), '--json']).json<{ runs: { id: string; status: string; op: number | null }[] }>().runs;
+    const listed = hft(['runs', ...db(), '--json']).json<{ runs: { id: string; status: string; op: number | null }[] }>().runs;
     expect(listed).toEqual([expect.objectContaining({ id: finished.id, status: 'done', op: finished.op })]);
   });
 
   it('stops cleanly on Ctrl-C, and `hft resume` finishes with the same result', async () => {
-    const hft = fileURLToPath(new URL('../../src-main/cli/hft.mjs', import.meta.url));
+    const bin = fileURLToPath(new URL('../../src-main/cli/hft.mjs', import.meta.url));
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VITEST') && k !== 'TEST' && k !== 'NODE_ENV'));
-    const child = spawn(process.execPath, [hft, 'run', t.plan, ...db()], { env });
+    const child = spawn(process.execPath, [bin, 'run', t.plan, ...db()], { env: { ...env, HFT_HOME: t.home } });
     let stderr = '';
     let signalled = false;
     child.stderr.on('data', (b: Buffer) => {
@@ -60,10 +61,10 @@ describe('hft run / runs / resume', () => {
     expect(stderr).toMatch(/stopping at a clean checkpoint/);
     const id = /continue it with: npx hft resume (\S+)/.exec(stderr)?.[1];
     expect(id, stderr).toBeDefined();
-    const paused = runHft(['runs', ...db(), '--json']).json<{ runs: { id: string; status: string }[] }>().runs.find((r) => r.id === id);
+    const paused = hft(['runs', ...db(), '--json']).json<{ runs: { id: string; status: string }[] }>().runs.find((r) => r.id === id);
     expect(paused?.status).toBe('paused');
 
-    const resumed = runHft(['resume', id!, ...db(), '--json'], 300_000);
+    const resumed = hft(['resume', id!, ...db(), '--json'], 300_000);
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stderr).toMatch(/continuing after step \d+/);
     const end = resumed.json<RunJson>().runs[0];
@@ -79,7 +80,7 @@ describe('hft run / runs / resume', () => {
     writeFileSync(bad, '{"instruction": "a", "output": "b"}\n{"instruction": "c"}\nnot json\n');
     const plan = join(t.root, 'bad-data.plan.json');
     writeFileSync(plan, JSON.stringify({ model: './model', tasks: [{ data: 'reverse.jsonl' }, { data: 'bad.jsonl' }], backend: 'wasm' }));
-    const r = runHft(['run', plan, ...db()]);
+    const r = hft(['run', plan, ...db()]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`${bad}:2:`);
     expect(r.stderr).toContain(`${bad}:3:`);
@@ -91,7 +92,7 @@ describe('hft run / runs / resume', () => {
     const before = readFileSync(t.db);
     const plan = join(t.root, 'bad.plan.json');
     writeFileSync(plan, '{\n  "model": "./model",\n  "tasks": [{"data": "reverse.jsonl"}],\n  "training": {"lr": -1, "batchsize": 4}\n}\n');
-    const r = runHft(['run', plan, ...db()]);
+    const r = hft(['run', plan, ...db()]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(new RegExp(`${plan.replace(/[.\\]/g, '\\$&')}:4: training\\.lr`));
     expect(r.stderr).toMatch(/did you mean training\.batchSize/);
@@ -99,7 +100,7 @@ describe('hft run / runs / resume', () => {
   });
 
   it('explains an unknown run id', () => {
-    const r = runHft(['resume', 'no-such-run', ...db()]);
+    const r = hft(['resume', 'no-such-run', ...db()]);
     expect(r.code).toBe(1);
     expect(r.stderr.trim()).toBe('hft resume: no run with id no-such-run; `hft runs` lists them');
   });
