@@ -33,8 +33,8 @@ describe('hft run / runs / resume', () => {
     finished = r.json<RunJson>().runs[0];
     expect(finished.status).toBe('done');
     expect(finished.accuracy.length).toBe(2);
-    expect(r.stderr).toMatch(/2 stages, 7 \+ 6 steps/);
-    expect(r.stderr).toMatch(/run \[#+\] 13\/13 100%/);
+    expect(r.stderr).toMatch(/2 stages, 20 \+ 16 steps/);
+    expect(r.stderr).toMatch(/run \[#+\] 36\/36 100%/);
     const human = hft(['runs', ...db()]);
     expect(human.stdout).toContain(finished.id);
     expect(human.stdout).toMatch(/done\s+category\s+0\.5/);

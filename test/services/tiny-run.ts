@@ -59,7 +59,7 @@ export function tinyRun(overrides: { training?: object; evaluation?: object; fre
   const plan = {
     name: 'tiny',
     model: './model',
-    tasks: [{ data: 'reverse.jsonl', steps: 7 }, { data: 'upper.csv', steps: 6 }],
+    tasks: [{ data: 'reverse.jsonl', steps: 20 }, { data: 'upper.csv', steps: 16 }],
     freeze: { strategy: 'category', ratio: 0.5, seed: 1, ...overrides.freeze },
     training: { batchSize: 2, lr: 0.01, checkpointEvery: 3, maxLength: 32, ...overrides.training },
     evaluation: { evalFraction: 0.25, maxExamples: 3, maxNewTokens: 4, ...overrides.evaluation },
