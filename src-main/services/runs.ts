@@ -6,6 +6,8 @@
  * (the trainer crashed, ran out of memory, was killed: the reason is kept). Paused and failed runs
  * continue with `resume`, from the newest intact checkpoint.
  */
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { RunRecord, Store } from '../store/index.js';
 import { removePartialCheckpoints } from '../trainer/checkpoints.js';
 import type { CheckpointRef, FromTrainer } from '../trainer/protocol.js';
@@ -44,6 +46,7 @@ export function launchRun(store: Store, runId: string, onMessage: (m: FromTraine
   if (run == null) throw new RunError(`no run with id ${runId}; \`hft runs\` lists them`);
   if (run.status === 'done') throw new RunError(`run ${runId} is already done`);
   const { job } = storedPlan(run);
+  const release = takeLock(job.runDir, runId);
   // Newest first; at the same step the stage-end checkpoint (its stage's training is complete).
   const resumeFrom: CheckpointRef[] = store.checkpoints
     .list(runId)
@@ -56,7 +59,7 @@ export function launchRun(store: Store, runId: string, onMessage: (m: FromTraine
     recorder.record(m);
     onMessage(m);
   });
-  const finished = trainer.exit.then((exit) => {
+  const finished = trainer.exit.finally(release).then((exit) => {
     if (recorder.outcome === 'running') {
       const reason = exit.reason ?? 'the trainer ended without finishing the run';
       recorder.fail(exit.kind === 'out-of-memory' && !/smaller batch/.test(reason) ? `${reason}: out of memory; try a smaller training.batchSize or training.maxLength` : reason);
@@ -73,6 +76,31 @@ export function launchRun(store: Store, runId: string, onMessage: (m: FromTraine
     kill: () => trainer.kill(),
     finished,
   };
+}
+
+/**
+ * One live trainer per run: a lock file in the run's folder names the process that supervises it.
+ * A lock left by a process that no longer exists (killed, crashed) is taken over.
+ */
+function takeLock(dir: string, runId: string): () => void {
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'supervisor.lock');
+  if (existsSync(file)) {
+    const pid = Number(readFileSync(file, 'utf8'));
+    if (pid !== process.pid && isAlive(pid)) throw new RunError(`run ${runId} is already running (process ${pid}); stop it there first`);
+  }
+  writeFileSync(file, String(process.pid));
+  return () => rmSync(file, { force: true });
+}
+
+function isAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** R, OP and BWT of a run from its recorded evaluations. */

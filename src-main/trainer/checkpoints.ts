@@ -15,7 +15,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { SafetensorsFile, writeSafetensors, type TensorToWrite } from '../formats/safetensors/index.js';
-import { syncDir, writeAtomic } from '../formats/safetensors/atomic-write.js';
+import { syncDir, writeFileAtomic } from '../formats/atomic-file.js';
 import type { AdamWSlotState } from '../engine/optimizer.js';
 import type { TrainStepState } from '../engine/train-step.js';
 import type { WeightReader } from '../engine/load.js';
@@ -178,7 +178,7 @@ function readTensors(file: string): Map<string, { shape: number[]; data: Float32
 }
 
 function writeText(path: string, text: string): void {
-  writeAtomic(path, (write) => write(Buffer.from(text, 'utf8')));
+  writeFileAtomic(path, (write) => write(Buffer.from(text, 'utf8')));
 }
 
 function sha256(bytes: Uint8Array): string {

@@ -7,6 +7,8 @@
  * Because nothing depends on earlier steps, a resumed run sees the same data as an uninterrupted one.
  */
 import { rng } from '../engine/rng.js';
+import type { Batch } from '../engine/train-step.js';
+import type { TokenizedRow } from '../formats/datasets/tokenized.js';
 
 export class DataOrder {
   private perms = new Map<number, number[]>();
@@ -39,4 +41,16 @@ export class DataOrder {
     }
     return perm;
   }
+}
+
+/** The micro-batches of optimizer step `step` (0-based): `accumSteps` batches of `batchSize` rows. */
+export function stepBatches(order: DataOrder, rows: readonly TokenizedRow[], step: number, batchSize: number, accumSteps: number): Batch[] {
+  const perStep = batchSize * accumSteps;
+  const idx = order.indices(step * perStep, perStep);
+  const micro: Batch[] = [];
+  for (let i = 0; i < idx.length; i += batchSize) {
+    const chunk = idx.slice(i, i + batchSize).map((k) => rows[k]);
+    micro.push({ inputIds: chunk.map((r) => r.inputIds), labels: chunk.map((r) => r.labels) });
+  }
+  return micro;
 }

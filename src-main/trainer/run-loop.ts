@@ -18,13 +18,13 @@ import { loadModel, paramsFromArrays, weightReaders } from '../engine/load.js';
 import { drawMask, type Mask } from '../engine/masks.js';
 import type { Params } from '../engine/model.js';
 import { paramSpecs } from '../engine/param-specs.js';
-import { TrainStep, type Batch, type TrainStepState } from '../engine/train-step.js';
+import { TrainStep, type TrainStepState } from '../engine/train-step.js';
 import type { EncodedRow } from '../formats/datasets/index.js';
 import { readHfConfig, type ModelConfig } from '../formats/hf-config.js';
 import { loadTokenizer } from '../formats/tokenizer/index.js';
 import type { Tokenizer } from '../formats/tokenizer/types.js';
 import { readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoints.js';
-import { DataOrder } from './data-order.js';
+import { DataOrder, stepBatches } from './data-order.js';
 import { evaluateSet } from './evaluate.js';
 import { PROBE_TASK, type CheckpointRef, type FromTrainer, type TrainerJob } from './protocol.js';
 import { loadProbe, loadTaskData, type TaskData } from './task-data.js';
@@ -133,14 +133,8 @@ class StageRunner {
       if (state != null) ts.importState(state);
       // Each stage shuffles its own task from its own stream: (seed, stage) → permutation per epoch.
       const order = new DataOrder(rows.length, training.shuffle, training.seed * 1000 + k);
-      const perStep = training.batchSize * training.gradAccum;
       for (let s = startStep; s < task.steps; s++) {
-        const idx = order.indices(s * perStep, perStep);
-        const micro: Batch[] = [];
-        for (let i = 0; i < idx.length; i += training.batchSize) {
-          const chunk = idx.slice(i, i + training.batchSize).map((j) => rows[j]);
-          micro.push({ inputIds: chunk.map((r) => r.inputIds), labels: chunk.map((r) => r.labels) });
-        }
+        const micro = stepBatches(order, rows, s, training.batchSize, training.gradAccum);
         const t0 = performance.now();
         const r = await ts.step(micro);
         const ms = performance.now() - t0;

@@ -10,8 +10,8 @@ import type { ModelConfig } from '../formats/hf-config.js';
 import type { TokenizedRow } from '../formats/datasets/tokenized.js';
 import type { Mask } from '../engine/masks.js';
 import type { Params } from '../engine/model.js';
-import { TrainStep, type Batch, type TrainHyper } from '../engine/train-step.js';
-import { DataOrder } from './data-order.js';
+import { TrainStep, type TrainHyper } from '../engine/train-step.js';
+import { DataOrder, stepBatches } from './data-order.js';
 
 export interface StageOptions {
   steps: number;
@@ -47,17 +47,11 @@ export async function trainStage(
 ): Promise<StageResult> {
   const order = new DataOrder(rows.length, opts.shuffle, opts.seed);
   const trainer = new TrainStep(cfg, params, mask, opts.hyper);
-  const perStep = opts.batchSize * opts.hyper.accumSteps;
   const losses: number[] = [];
   const stepMs: number[] = [];
   try {
     for (let step = 0; step < opts.steps; step++) {
-      const idx = order.indices(step * perStep, perStep);
-      const micro: Batch[] = [];
-      for (let i = 0; i < idx.length; i += opts.batchSize) {
-        const chunk = idx.slice(i, i + opts.batchSize).map((k) => rows[k]);
-        micro.push({ inputIds: chunk.map((r) => r.inputIds), labels: chunk.map((r) => r.labels) });
-      }
+      const micro = stepBatches(order, rows, step, opts.batchSize, opts.hyper.accumSteps);
       const t0 = performance.now();
       const r = await trainer.step(micro);
       const ms = performance.now() - t0;

@@ -3,8 +3,9 @@
  * continued, killed with SIGKILL at random moments (mid-checkpoint included) and continued, with a
  * damaged checkpoint skipped; every continued run must end bit-identical to the uninterrupted one.
  */
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rng } from '../../src-main/engine/rng.js';
 import { launchRun, runForgetting } from '../../src-main/services/runs.js';
@@ -178,6 +179,22 @@ describe('runs', () => {
     expect(warnings.join('\n')).toMatch(/damaged checkpoint.*model\.safetensors is corrupt/);
     expect(resumedFrom).not.toBe(newest.path);
     expect(finalWeights(runId).equals(reference.weights)).toBe(true);
+  });
+
+  it('refuses to run a run that another live process is running, and takes over a dead one\'s lock', async () => {
+    const runId = newRun();
+    const other = spawn('sleep', ['30']);
+    const lock = join(t.home, 'runs', runId, 'supervisor.lock');
+    mkdirSync(dirname(lock), { recursive: true });
+    writeFileSync(lock, String(other.pid));
+    try {
+      expect(() => launchRun(store, runId)).toThrow(new RegExp(`already running \\(process ${other.pid}\\)`));
+    } finally {
+      other.kill('SIGKILL');
+      await new Promise((resolve) => other.on('exit', resolve));
+    }
+    expect((await launchRun(store, runId).finished).status).toBe('done');
+    expect(existsSync(lock)).toBe(false);
   });
 
   it('a trainer that fails becomes a failed run with the reason, and the service keeps working', async () => {

@@ -8,9 +8,10 @@
  * matches the content even if the source changes meanwhile. Validate first (loadDataset), then
  * import: an import is all or nothing.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { dirname, extname, join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { extname, join } from 'node:path';
+import { writeFileAtomic } from '../atomic-file.js';
 import { DatasetError } from './errors.js';
 
 export interface ImportedDataset {
@@ -40,7 +41,7 @@ export function importDataset(file: string, home: string): ImportedDataset {
   const path = join(dir, hash + extensionOf(file));
   try {
     mkdirSync(dir, { recursive: true });
-    if (!alreadyThere(path, data.length, hash)) writeAtomic(path, data);
+    if (!alreadyThere(path, data.length, hash)) writeFileAtomic(path, (write) => write(data));
   } catch (e) {
     throw new DatasetError([{ file, line: 0, reason: `cannot copy it into ${dir} (${(e as NodeJS.ErrnoException).code ?? String(e)})` }]);
   }
@@ -55,39 +56,4 @@ function alreadyThere(path: string, size: number, hash: string): boolean {
     return false;
   }
   return sha256(readFileSync(path)) === hash;
-}
-
-function writeAtomic(path: string, data: Uint8Array): void {
-  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  let fd: number | null = null;
-  try {
-    fd = openSync(tmp, 'wx');
-    for (let done = 0; done < data.byteLength; ) done += writeSync(fd, data, done, data.byteLength - done);
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = null;
-    renameSync(tmp, path);
-  } catch (e) {
-    if (fd !== null) closeSync(fd);
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // never created, or already renamed
-    }
-    throw e;
-  }
-  syncDir(dirname(path));
-}
-
-/** Makes the rename durable. Best effort: a folder cannot be opened for fsync on Windows. */
-function syncDir(dir: string): void {
-  let fd: number | null = null;
-  try {
-    fd = openSync(dir, 'r');
-    fsyncSync(fd);
-  } catch {
-    // not supported on this platform
-  } finally {
-    if (fd !== null) closeSync(fd);
-  }
 }

@@ -1,9 +1,8 @@
 /**
- * Crash-safe file replacement: write `path + '.tmp'`, fsync it, rename it over `path`, fsync
- * the folder. A crash leaves either the old file or the complete new one, never a torn one.
+ * formats/atomic-file.ts for safetensors files: the same crash-safe replacement, with fs errors
+ * reported as SafetensorsError IO_ERROR naming the file.
  */
-import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { writeFileAtomic } from '../atomic-file.js';
 import { ioError } from './errors.js';
 
 /**
@@ -11,41 +10,10 @@ import { ioError } from './errors.js';
  * through unchanged after the tmp file is removed; fs errors become IO_ERROR naming `path`.
  */
 export function writeAtomic(path: string, fill: (write: (bytes: Uint8Array) => void) => void): void {
-  const tmp = `${path}.tmp`;
-  let fd: number | null = null;
   try {
-    fd = openSync(tmp, 'w');
-    const out = fd;
-    fill((bytes) => {
-      let done = 0;
-      while (done < bytes.byteLength) done += writeSync(out, bytes, done, bytes.byteLength - done);
-    });
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = null;
-    renameSync(tmp, path);
+    writeFileAtomic(path, fill);
   } catch (e) {
-    if (fd !== null) closeSync(fd);
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // never created, or already renamed
-    }
     throw isFsError(e) ? ioError(path, 'write failed', e) : e;
-  }
-  syncDir(dirname(path));
-}
-
-/** Makes the rename durable. Best effort: a folder cannot be opened for fsync on Windows. */
-export function syncDir(dir: string): void {
-  let fd: number | null = null;
-  try {
-    fd = openSync(dir, 'r');
-    fsyncSync(fd);
-  } catch {
-    // not supported on this platform
-  } finally {
-    if (fd !== null) closeSync(fd);
   }
 }
 
