@@ -22,8 +22,7 @@ const STEPS = 6;
 const HYPER: TrainHyper = { lr: 3e-3, schedule: 'cosine', warmup: 2, totalSteps: STEPS, weightDecay: 0.01, betas: [0.9, 0.999], eps: 1e-8, clipNorm: 1, accumSteps: 1 };
 
 let dir: string;
-beforeAll(async () => {
-  await initBackend('wasm');
+beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'hft-ckpt-'));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -32,8 +31,9 @@ async function snapshot(cfg: ModelConfig, params: Params): Promise<Map<string, F
   return new Map((await weightReaders(cfg, params)).map((r) => [r.name, r.read().slice()]));
 }
 
-describe('checkpoints', () => {
-  it('a stage continued from a mid-stage checkpoint ends bit-identical to the uninterrupted one', async () => {
+for (const backend of ['cpu', 'wasm'] as const) {
+  it(`a stage continued from a mid-stage checkpoint ends bit-identical to the uninterrupted one (${backend})`, async () => {
+    await initBackend(backend);
     const rows = readRows(MODEL);
     const batch = (s: number) => [rowBatch(rows[s % rows.length])];
 
@@ -48,7 +48,7 @@ describe('checkpoints', () => {
     const first = loadModel(MODEL);
     const b = new TrainStep(first.cfg, first.params, mask, HYPER);
     for (let s = 0; s < 3; s++) await b.step(batch(s));
-    const ck = writeCheckpoint(dir, 'run-a', { stage: 0, step: 3, stageStep: 3, stageEnd: false }, await weightReaders(first.cfg, first.params), await b.exportState());
+    const ck = writeCheckpoint(join(dir, backend), 'run-a', { stage: 0, step: 3, stageStep: 3, stageEnd: false }, await weightReaders(first.cfg, first.params), await b.exportState());
     b.dispose();
     tf.dispose(Object.values(first.params));
 
@@ -69,6 +69,12 @@ describe('checkpoints', () => {
     const untouched = await snapshot(base.cfg, base.params);
     tf.dispose(Object.values(base.params));
     expect(mask.trainable.some((n) => !Buffer.from(untouched.get(n)!.buffer).equals(Buffer.from(expected.get(n)!.buffer)))).toBe(true);
+  });
+}
+
+describe('checkpoint files', () => {
+  beforeAll(async () => {
+    await initBackend('wasm');
   });
 
   it('a flipped byte in any file is detected and named', async () => {
