@@ -64,8 +64,8 @@ export function reportRuns(store: Store, records: RunRecord[], json: boolean): v
   );
   const unfinished = records.filter((r) => r.status !== 'done');
   if (unfinished.length > 0) {
-    const r = unfinished[0];
-    const why = r.status === 'paused' ? 'stopped at a checkpoint' : `failed: ${r.error ?? 'unknown reason'}`;
-    throw new Error(`run ${r.id} ${why}; continue it with: npx hft resume ${r.id}`);
+    const why = (r: RunRecord) => (r.status === 'paused' ? 'stopped at a checkpoint' : `failed: ${r.error ?? 'unknown reason'}`);
+    const each = unfinished.map((r) => `run ${r.id} ${why(r)}; continue it with: npx hft resume ${r.id}`);
+    throw new Error(each.join('; '));
   }
 }
