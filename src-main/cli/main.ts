@@ -4,6 +4,7 @@
  * Every failure ends as one line on stderr (`hft: <reason>`) and a non-zero exit;
  * set HFT_DEBUG=1 to see the stack.
  */
+import { DEFAULT_PLAN_VALUES } from '../formats/plan-types.js';
 import { UsageError } from './args.js';
 import { explain } from './explain.js';
 
@@ -15,6 +16,8 @@ interface CommandEntry {
   summary: string;
   /** Flags with their defaults, shown by `hft <command> --help`. */
   flags: FlagHelp;
+  /** Lines shown after the flags. */
+  notes?: string[];
   load: () => Promise<Command>;
 }
 
@@ -66,6 +69,7 @@ const COMMANDS: Record<string, CommandEntry> = {
       ['PLAN.json', 'the plan: model, ordered tasks, freeze ratio, settings (schema: resources/plan.schema.json)'],
       DB,
     ],
+    notes: planDefaults(),
     load: async () => (await import('./commands/run.js')).run,
   },
   runs: { summary: 'the run history', flags: [DB], load: async () => (await import('./commands/runs.js')).runs },
@@ -83,7 +87,17 @@ const COMMANDS: Record<string, CommandEntry> = {
 
 function commandHelp(name: string, c: CommandEntry): string {
   const rows: FlagHelp = [...c.flags, ['--json', 'one JSON object on stdout (progress stays on stderr)']];
-  return [`hft ${name}: ${c.summary}`, ...rows.map(([flag, what]) => `  ${flag.padEnd(24)} ${what}`)].join('\n');
+  return [`hft ${name}: ${c.summary}`, ...rows.map(([flag, what]) => `  ${flag.padEnd(24)} ${what}`), ...(c.notes ?? [])].join('\n');
+}
+
+/** What a plan gets for the fields it leaves out, section by section. */
+function planDefaults(): string[] {
+  const { backend, ...sections } = DEFAULT_PLAN_VALUES;
+  const lines = Object.entries(sections).map(([section, values]) => {
+    const fields = Object.entries(values).map(([k, v]) => `${k} ${v === null ? '-' : String(v)}`);
+    return `    ${section}: ${fields.join(', ')}`;
+  });
+  return ['plan defaults (tasks train 1 epoch unless they give epochs or steps):', ...lines, `    backend: ${backend}`];
 }
 
 function usage(): string {
