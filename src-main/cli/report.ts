@@ -10,7 +10,8 @@ const signedPct = (v: number | null): string => (v == null ? '-' : `${v >= 0 ? '
 /** Lines of one run's matrix: a row per stage, a column per task, then the probe. */
 export function matrixLines(title: string, taskNames: readonly string[], f: Forgetting): string[] {
   const head = ['after stage', ...taskNames.map((_, i) => `T${i + 1}`), 'prior'];
-  const rows = f.accuracy.map((row, k) => [`${k + 1}: ${taskNames[k]}`, ...row.map(pct), pct(f.probe[k])]);
+  const before = ['before: base', ...f.base.accuracy.map(pct), pct(f.base.probe)];
+  const rows = [before, ...f.accuracy.map((row, k) => [`${k + 1}: ${taskNames[k]}`, ...row.map(pct), pct(f.probe[k])])];
   const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
   const fmt = (cells: string[]) => cells.map((s, c) => (c === 0 ? s.padEnd(widths[c]) : s.padStart(widths[c]))).join('  ');
   return [
@@ -24,7 +25,7 @@ export function matrixLines(title: string, taskNames: readonly string[], f: Forg
 /** The key under the matrices. */
 export function matrixLegend(taskNames: readonly string[]): string {
   const tasks = taskNames.map((n, i) => `T${i + 1} = ${n}`).join(', ');
-  return `Exact-match accuracy on each task's held-out rows after each stage (${tasks}; prior = what the base model knew).
+  return `Exact-match accuracy on each task's held-out rows, before fine-tuning and after each stage (${tasks}; prior = the probe of what the base model knew).
 OP: mean accuracy after the last stage. BWT: mean change on earlier tasks since each was trained (negative = forgotten).`;
 }
 

@@ -50,6 +50,7 @@ export function reportRuns(store: Store, records: RunRecord[], json: boolean): v
         accuracy: f.accuracy,
         loss: f.loss,
         probe: f.probe,
+        base: f.base,
         op: f.op,
         bwt: f.bwt,
       })),

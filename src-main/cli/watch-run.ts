@@ -88,7 +88,7 @@ export class RunWatcher {
         this.render();
         break;
       case 'evaluating':
-        t.stage = `evaluating after stage ${m.afterStage + 1}`;
+        t.stage = m.afterStage < 0 ? 'evaluating the base model' : `evaluating after stage ${m.afterStage + 1}`;
         this.render();
         break;
       case 'error':

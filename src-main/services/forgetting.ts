@@ -3,6 +3,7 @@
  *   R[k][i]  score on task i after training stage k (i <= k; later tasks are not seen yet)
  *   OP  = mean_i R[T-1][i]                         overall performance after the last stage
  *   BWT = mean_{i < T-1} (R[T-1][i] - R[i][i])     backward transfer; negative = forgetting
+ * The base model's scores (afterStage -1) are kept apart, as the 'before' row; they are not in R.
  * The score is exact-match accuracy. A task without checkable answers has no accuracy; it is left
  * out of OP and BWT (both are null when no task counts, and BWT needs at least two tasks).
  */
@@ -22,6 +23,8 @@ export interface Forgetting {
   loss: (number | null)[][];
   /** The probe's accuracy after each stage (null without a probe). */
   probe: (number | null)[];
+  /** The base model before any training: accuracy on each task, and on the probe. */
+  base: { accuracy: (number | null)[]; probe: number | null };
   op: number | null;
   bwt: number | null;
 }
@@ -31,7 +34,13 @@ export function forgettingMatrix(cells: readonly EvalCell[], tasks: number): For
   const accuracy = grid();
   const loss = grid();
   const probe = new Array<number | null>(tasks).fill(null);
+  const base = { accuracy: new Array<number | null>(tasks).fill(null), probe: null as number | null };
   for (const c of cells) {
+    if (c.afterStage === -1) {
+      if (c.task < 0) base.probe = c.accuracy;
+      else if (c.task < tasks) base.accuracy[c.task] = c.accuracy;
+      continue;
+    }
     if (c.afterStage < 0 || c.afterStage >= tasks) continue;
     if (c.task < 0) {
       probe[c.afterStage] = c.accuracy;
@@ -46,7 +55,7 @@ export function forgettingMatrix(cells: readonly EvalCell[], tasks: number): For
   const op = scored.length === 0 ? null : mean(scored.map((i) => final[i] as number));
   const earlier = scored.filter((i) => i < last && accuracy[i][i] != null);
   const bwt = earlier.length === 0 ? null : mean(earlier.map((i) => (final[i] as number) - (accuracy[i][i] as number)));
-  return { accuracy, loss, probe, op, bwt };
+  return { accuracy, loss, probe, base, op, bwt };
 }
 
 function mean(xs: number[]): number {

@@ -7,8 +7,11 @@ import { nanFromNull, type RepoContext } from './repo-context.js';
 /** The task index of the prior-knowledge probe (general text the base model already knew). */
 export const PRIOR_KNOWLEDGE_TASK = -1;
 
+/** The `afterStage` of the base model's evaluation, before the first stage. */
+export const BASE_MODEL_STAGE = -1;
+
 export interface EvalRow {
-  /** 0-based index of the stage just finished. */
+  /** 0-based index of the stage just finished; BASE_MODEL_STAGE (-1) for the model before any training. */
   afterStage: number;
   /** 0-based task index, or PRIOR_KNOWLEDGE_TASK. */
   task: number;

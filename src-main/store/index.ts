@@ -8,7 +8,7 @@ export type { Migration } from './migrations/index.js';
 export { RUN_STATUSES, type NewRun, type RunRecord, type RunResult, type RunStatus, type RunsRepo } from './runs-repo.js';
 export { STAGE_STATUSES, type PlannedStage, type StageRecord, type StageStatus, type StagesRepo } from './stages-repo.js';
 export type { MetricInput, MetricRow, MetricsRepo } from './metrics-repo.js';
-export { PRIOR_KNOWLEDGE_TASK, type EvalRow, type EvalsRepo } from './evals-repo.js';
+export { BASE_MODEL_STAGE, PRIOR_KNOWLEDGE_TASK, type EvalRow, type EvalsRepo } from './evals-repo.js';
 export type { CheckpointRecord, CheckpointsRepo, NewCheckpoint } from './checkpoints-repo.js';
 export type { ModelRecord, ModelsRepo, NewModel } from './models-repo.js';
 export type { DatasetRecord, DatasetsRepo, NewDataset } from './datasets-repo.js';

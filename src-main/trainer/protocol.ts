@@ -62,6 +62,9 @@ export type ToTrainer =
 /** The eval row key for the prior-knowledge probe (tasks are 0..T-1). */
 export const PROBE_TASK = -1;
 
+/** The `afterStage` of the base model's evaluation, before any training. */
+export const BASE_STAGE = -1;
+
 export type FromTrainer =
   | { type: 'ready'; backend: string; device: string; reason: string; resumedFrom: string | null; startStep: number }
   | { type: 'warning'; message: string }
@@ -81,7 +84,7 @@ export type FromTrainer =
   | { type: 'checkpointing'; stage: number; step: number }
   | { type: 'checkpoint'; stage: number; step: number; stageEnd: boolean; path: string; manifestSha256: string }
   | { type: 'evaluating'; afterStage: number; sets: number }
-  /** After stage `afterStage`, on task `task` (PROBE_TASK for the probe). accuracy: null when no row has a checkable answer. */
+  /** After stage `afterStage` (BASE_STAGE: before training), on task `task` (PROBE_TASK: the probe). accuracy: null when no row has a checkable answer. */
   | { type: 'eval'; afterStage: number; task: number; name: string; loss: number; accuracy: number | null; examples: number }
   | { type: 'paused'; step: number }
   | { type: 'resumed'; step: number }

@@ -1,7 +1,8 @@
 /**
  * The stage loop of a run, inside the trainer process: for each task in order, draw the stage's
  * mask from (seed, stage), train it, write a stage-end checkpoint, then evaluate every task seen
- * so far plus the prior-knowledge probe. That evaluation is row k of the forgetting matrix.
+ * so far plus the prior-knowledge probe. That evaluation is row k of the forgetting matrix. Before
+ * the first stage the base model is evaluated on every task and the probe: the 'before' row.
  *
  * Continuing after a crash: main hands over the recorded checkpoints, newest first; the first one
  * whose files match their checksums is used (a corrupt one is reported and skipped). Mid-stage it
@@ -26,7 +27,7 @@ import type { Tokenizer } from '../formats/tokenizer/types.js';
 import { readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoints.js';
 import { DataOrder, stepBatches } from './data-order.js';
 import { evaluateSet } from './evaluate.js';
-import { PROBE_TASK, type CheckpointRef, type FromTrainer, type TrainerJob } from './protocol.js';
+import { BASE_STAGE, PROBE_TASK, type CheckpointRef, type FromTrainer, type TrainerJob } from './protocol.js';
 import { loadProbe, loadTaskData, type TaskData } from './task-data.js';
 
 export interface TrainerControl {
@@ -57,6 +58,7 @@ export async function runJob(job: TrainerJob, resumeFrom: CheckpointRef[], send:
 
   const run = new StageRunner(job, cfg, params, tokenizer, tasks, probe, send, control);
   try {
+    if (ck == null) await run.evaluate(BASE_STAGE);
     for (let k = ck?.stage ?? 0; k < job.tasks.length; k++) {
       const here = ck != null && ck.stage === k ? ck : null;
       if (!here?.stageEnd) {
@@ -172,10 +174,11 @@ class StageRunner {
     this.send({ type: 'checkpoint', stage, step, stageEnd, path, manifestSha256 });
   }
 
-  /** Row k of the forgetting matrix: every task seen so far, then the probe. */
+  /** Row k of the forgetting matrix: every task seen so far (all of them for the base model), then the probe. */
   async evaluate(k: number): Promise<void> {
     const sets: { task: number; name: string; rows: EncodedRow[] }[] = [];
-    for (let i = 0; i <= k; i++) sets.push({ task: i, name: this.job.tasks[i].name, rows: this.tasks[i].eval });
+    const seen = k === BASE_STAGE ? this.tasks.length - 1 : k;
+    for (let i = 0; i <= seen; i++) sets.push({ task: i, name: this.job.tasks[i].name, rows: this.tasks[i].eval });
     if (this.probe != null) sets.push({ task: PROBE_TASK, name: 'prior knowledge', rows: this.probe });
     this.send({ type: 'evaluating', afterStage: k, sets: sets.length });
     const opts = { maxNewTokens: this.job.evaluation.maxNewTokens, batchSize: this.job.training.batchSize };

@@ -12,7 +12,10 @@ const home = mkdtempSync(join(tmpdir(), 'hft-demo-'));
 afterAll(() => rmSync(home, { recursive: true, force: true }));
 
 interface DemoJson {
-  runs: { id: string; name: string; status: string; strategy: string; tasks: string[]; accuracy: (number | null)[][]; probe: (number | null)[]; op: number | null; bwt: number | null }[];
+  runs: {
+    id: string; name: string; status: string; strategy: string; tasks: string[]; accuracy: (number | null)[][]; probe: (number | null)[];
+    base: { accuracy: (number | null)[]; probe: number | null }; op: number | null; bwt: number | null;
+  }[];
 }
 
 describe('hft demo', () => {
@@ -28,6 +31,8 @@ describe('hft demo', () => {
       expect(run.tasks).toHaveLength(3);
       run.accuracy.forEach((row, k) => row.forEach((v, i) => expect(v === null, `${run.name} R[${k}][${i}]`).toBe(i > k)));
       expect(run.probe.every((v) => v !== null)).toBe(true);
+      expect(run.base.accuracy.every((v) => v !== null)).toBe(true);
+      expect(run.base.probe).toBeGreaterThanOrEqual(0.9); // the sample model knows its facts before fine-tuning
       expect(run.op).not.toBeNull();
       expect(run.bwt).not.toBeNull();
     }

@@ -9,6 +9,7 @@ const cell = (afterStage: number, task: number, accuracy: number | null, loss = 
 describe('forgettingMatrix', () => {
   it('computes OP over the last row and BWT against the diagonal', () => {
     const cells = [
+      cell(-1, 0, 0.1), cell(-1, 1, 0), cell(-1, 2, 0.2), cell(-1, -1, 1),
       cell(0, 0, 0.9), cell(0, -1, 1),
       cell(1, 0, 0.6), cell(1, 1, 0.8), cell(1, -1, 0.75),
       cell(2, 0, 0.5), cell(2, 1, 0.7), cell(2, 2, 1.0), cell(2, -1, 0.5),
@@ -16,6 +17,7 @@ describe('forgettingMatrix', () => {
     const f = forgettingMatrix(cells, 3);
     expect(f.accuracy).toEqual([[0.9, null, null], [0.6, 0.8, null], [0.5, 0.7, 1.0]]);
     expect(f.probe).toEqual([1, 0.75, 0.5]);
+    expect(f.base).toEqual({ accuracy: [0.1, 0, 0.2], probe: 1 }); // kept apart from R
     expect(f.op).toBeCloseTo((0.5 + 0.7 + 1.0) / 3, 12);
     expect(f.bwt).toBeCloseTo((0.5 - 0.9 + (0.7 - 0.8)) / 2, 12);
   });

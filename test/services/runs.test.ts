@@ -59,8 +59,8 @@ describe('runs', () => {
     expect(store.stages.list(runId).map((s) => s.status)).toEqual(['done', 'done']);
     const masks = store.stages.list(runId).map((s) => JSON.parse(s.maskJson!).trainable as string[]);
     expect(masks[0]).not.toEqual(masks[1]); // redrawn for every stage
-    // R is lower-triangular: after stage 1 only task 1; after stage 2 both.
-    expect(store.evals.list(runId).map((e) => [e.afterStage, e.task])).toEqual([[0, 0], [1, 0], [1, 1]]);
+    // The base model on every task first; then R, lower-triangular: after stage 1 only task 1, after stage 2 both.
+    expect(store.evals.list(runId).map((e) => [e.afterStage, e.task])).toEqual([[-1, 0], [-1, 1], [0, 0], [1, 0], [1, 1]]);
     const f = runForgetting(store, runId);
     expect(record.op).toBe(f.op);
     expect(record.bwt).toBe(f.bwt);

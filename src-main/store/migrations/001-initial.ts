@@ -5,6 +5,7 @@
  * sha256 values are 64 lowercase hex digits. REAL columns that may be NaN (losses, timings) are
  * nullable because SQLite stores NaN as NULL; the repositories read NULL back as NaN.
  * Stage indices (`idx`, `stage`, `after_stage`) are 0-based; optimizer steps are 1-based.
+ * `after_stage` -1 is the base model, evaluated before the first stage.
  */
 
 export const up = `
@@ -78,7 +79,7 @@ CREATE TABLE metrics (
 
 CREATE TABLE evals (
   run_id      TEXT    NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
-  after_stage INTEGER NOT NULL CHECK (after_stage >= 0),
+  after_stage INTEGER NOT NULL CHECK (after_stage >= -1), -- -1 = the base model, before stage 0
   task        INTEGER NOT NULL CHECK (task >= -1), -- task index; -1 = the prior-knowledge probe
   loss        REAL, -- NULL = NaN
   accuracy    REAL, -- exact match in [0, 1]; NULL = not measured
