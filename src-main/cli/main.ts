@@ -63,6 +63,17 @@ const COMMANDS: Record<string, CommandEntry> = {
     ],
     load: async () => (await import('./commands/train.js')).train,
   },
+  preview: {
+    summary: 'exactly what a dataset will train, row by row',
+    flags: [
+      ['--model DIR', 'Hugging Face model folder (its tokenizer and chat template are used)'],
+      ['--data FILE', 'JSONL, JSON array or CSV: alpaca, messages, prompt/completion, text or tokenized rows'],
+      ['--n N', 'rows to show (default 5)'],
+      ['--format F', 'skip detection: alpaca | messages | prompt-completion | text | tokenized'],
+      ['--max-length N', "cut rows to N tokens (default: the model's context)"],
+    ],
+    load: async () => (await import('./commands/preview.js')).preview,
+  },
   run: {
     summary: 'run a multi-stage plan (PLAN.json), recorded and resumable',
     flags: [
@@ -122,7 +133,7 @@ async function main(argv: string[]): Promise<number> {
   }
   try {
     await (await command.load())(rest);
-    return 0;
+    return typeof process.exitCode === 'number' ? process.exitCode : 0; // a command may report bad rows and still print
   } catch (e) {
     const err = e as Error;
     process.stderr.write(`hft ${name}: ${explain(err)}\n`);

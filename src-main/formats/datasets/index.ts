@@ -2,7 +2,7 @@
  * Dataset readers (DESIGN §5): JSONL, JSON arrays and CSV in the alpaca, messages (and ShareGPT),
  * prompt/completion, text, preference and tokenized formats, encoded into labelled rows.
  */
-export { loadDataset, type LoadedDataset, type LoadOptions } from './load.js';
+export { loadDataset, readDataset, type LoadedDataset, type LoadOptions } from './load.js';
 export { detectFormat, detectRowFormat, FORMAT_FIELDS, type ColumnMapping, type DatasetFormat } from './formats.js';
 export { IGNORE, type EncodedRow } from './encode.js';
 export { splitRows, type SplitOptions } from './split.js';

@@ -31,6 +31,18 @@ export interface LoadOptions {
 
 /** Reads, checks and encodes `file`. `tokenizer` may be null only for tokenized rows. Throws DatasetError. */
 export function loadDataset(file: string, tokenizer: Tokenizer | null, opts: LoadOptions): LoadedDataset {
+  const { rows, errors, format } = readDataset(file, tokenizer, opts);
+  if (errors.length > 0) throw new DatasetError(errors);
+  if (rows.length === 0 || format === null) throw new DatasetError([{ file, line: 1, reason: 'the file holds no rows' }]);
+  return { file, format, rows, truncated: rows.filter((r) => r.truncated).length };
+}
+
+/**
+ * The good rows and every bad row's reason, side by side (for a preview, which shows both); the
+ * format is null when no row says what it is. Throws DatasetError only for what concerns the whole
+ * file (unreadable, a bad mapping, preference data, no tokenizer).
+ */
+export function readDataset(file: string, tokenizer: Tokenizer | null, opts: LoadOptions): { format: DatasetFormat | null; rows: EncodedRow[]; errors: RowError[] } {
   if (!(Number.isInteger(opts.maxLength) && opts.maxLength >= 2)) throw new RangeError(`maxLength must be an integer of 2 or more, got ${opts.maxLength}`);
   const fileError = (reason: string): DatasetError => new DatasetError([{ file, line: 0, reason }]);
   if (opts.mapping !== undefined) {
@@ -66,9 +78,7 @@ export function loadDataset(file: string, tokenizer: Tokenizer | null, opts: Loa
       else rows.push(row);
     }
   }
-  if (errors.length > 0) throw new DatasetError(sortByLine(errors));
-  if (rows.length === 0) throw new DatasetError([{ file, line: 1, reason: 'the file holds no rows' }]);
-  return { file, format: format!, rows, truncated: rows.filter((r) => r.truncated).length };
+  return { format, rows, errors: sortByLine(errors) };
 }
 
 function sortByLine(errors: RowError[]): RowError[] {
