@@ -7,6 +7,7 @@
  * The score is exact-match accuracy. A task without checkable answers has no accuracy; it is left
  * out of OP and BWT (both are null when no task counts, and BWT needs at least two tasks).
  */
+import { BASE_MODEL_STAGE, PRIOR_KNOWLEDGE_TASK } from '../store/index.js';
 
 export interface EvalCell {
   afterStage: number;
@@ -36,8 +37,8 @@ export function forgettingMatrix(cells: readonly EvalCell[], tasks: number): For
   const probe = new Array<number | null>(tasks).fill(null);
   const base = { accuracy: new Array<number | null>(tasks).fill(null), probe: null as number | null };
   for (const c of cells) {
-    if (c.afterStage === -1) {
-      if (c.task < 0) base.probe = c.accuracy;
+    if (c.afterStage === BASE_MODEL_STAGE) {
+      if (c.task === PRIOR_KNOWLEDGE_TASK) base.probe = c.accuracy;
       else if (c.task < tasks) base.accuracy[c.task] = c.accuracy;
       continue;
     }

@@ -32,7 +32,7 @@ export interface PreparedRun {
   truncated: number[];
 }
 
-export function newRunId(now = new Date()): string {
+function newRunId(now = new Date()): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
   return `${stamp}-${randomBytes(2).toString('hex')}`;
 }

@@ -20,7 +20,7 @@ import type { AdamWSlotState } from '../engine/optimizer.js';
 import type { TrainStepState } from '../engine/train-step.js';
 import type { WeightReader } from '../engine/load.js';
 
-export const CHECKPOINT_FORMAT = 1;
+const CHECKPOINT_FORMAT = 1;
 const MODEL_FILE = 'model.safetensors';
 const OPTIMIZER_FILE = 'optimizer.safetensors';
 const STATE_FILE = 'state.json';
@@ -61,7 +61,7 @@ export class CheckpointError extends Error {
   }
 }
 
-export function checkpointDir(runDir: string, stage: number, step: number): string {
+function checkpointDir(runDir: string, stage: number, step: number): string {
   return join(runDir, `stage-${stage}`, `step-${step}`);
 }
 
@@ -186,7 +186,7 @@ function sha256(bytes: Uint8Array): string {
 }
 
 /** Hashes a file in 1 MiB reads, so a large checkpoint is never held in memory twice. */
-export function sha256File(path: string): string {
+function sha256File(path: string): string {
   const hash = createHash('sha256');
   const buf = Buffer.allocUnsafe(1 << 20);
   const fd = openSync(path, 'r');
