@@ -3,23 +3,13 @@
  * stores. Plain data with no Node imports, so the renderer's wizard can share the same defaults
  * and slider ranges. resources/plan.schema.json states the same limits for editors.
  */
+import { DATASET_FORMATS, FORMAT_FIELDS, type DatasetFormat } from './datasets/format-fields.js';
 import type { NumberRule } from './plan-fields.js';
 
-export const DATA_FORMATS = ['alpaca', 'messages', 'prompt-completion', 'text', 'preference', 'tokenized'] as const;
-export type DataFormat = (typeof DATA_FORMATS)[number];
-/**
- * The fields each dataset format reads; `mapping.columns` maps these to the file's own columns.
- * Must equal FORMAT_FIELDS of datasets/formats.ts (a test holds them together); kept here so this
- * file stays free of Node imports. For messages, `role` and `content` are keys inside each message.
- */
-export const MAPPING_FIELDS: Readonly<Record<DataFormat, readonly string[]>> = {
-  alpaca: ['instruction', 'input', 'output'],
-  messages: ['messages', 'role', 'content'],
-  'prompt-completion': ['prompt', 'completion'],
-  text: ['text'],
-  preference: ['prompt', 'chosen', 'rejected'],
-  tokenized: ['input_ids', 'labels'],
-};
+export const DATA_FORMATS = DATASET_FORMATS;
+export type DataFormat = DatasetFormat;
+/** The fields each dataset format reads (the readers' own table); `mapping.columns` maps these to the file's columns. */
+export const MAPPING_FIELDS = FORMAT_FIELDS;
 export const FREEZE_STRATEGIES = ['category', 'matrix', 'layer', 'parameter', 'full'] as const;
 export const LR_SCHEDULES = ['constant', 'cosine'] as const;
 export const PLAN_BACKENDS = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;

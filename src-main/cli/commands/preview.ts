@@ -3,9 +3,8 @@
  * the text as rendered through the model's chat template, its token ids, each token's text, and
  * which tokens are trained. Bad rows are listed with their line; any makes the exit code 1.
  */
-import { readDataset, type ColumnMapping, type DatasetFormat } from '../../formats/datasets/index.js';
+import { DATASET_FORMATS, readDataset, type ColumnMapping } from '../../formats/datasets/index.js';
 import { readHfConfig } from '../../formats/hf-config.js';
-import { DATA_FORMATS } from '../../formats/plan-types.js';
 import { loadTokenizer } from '../../formats/tokenizer/index.js';
 import { choiceFlag, intFlag, parseFlags, required } from '../args.js';
 import { emit } from '../output.js';
@@ -26,7 +25,7 @@ export async function preview(argv: string[]): Promise<void> {
   const n = intFlag(values.n, '--n', 5, 1);
   const cfg = readHfConfig(modelDir);
   const maxLength = Math.min(intFlag(values['max-length'], '--max-length', cfg.maxSequenceLength, 2), cfg.maxSequenceLength);
-  const mapping: ColumnMapping | undefined = values.format === undefined ? undefined : { format: choiceFlag(values.format, '--format', DATA_FORMATS, 'text') as DatasetFormat };
+  const mapping: ColumnMapping | undefined = values.format === undefined ? undefined : { format: choiceFlag(values.format, '--format', DATASET_FORMATS, 'text') };
   const tokenizer = loadTokenizer(modelDir);
   const ds = readDataset(file, tokenizer, { maxLength, vocabSize: cfg.vocabSize, mapping });
   const rows = ds.rows.slice(0, n).map((r) => ({

@@ -9,26 +9,17 @@
  */
 import type { ChatMessage, ChatRole } from '../tokenizer/types.js';
 import { DatasetError, type RowError } from './errors.js';
+import { FORMAT_FIELDS, type DatasetFormat } from './format-fields.js';
 import type { RawRecord } from './json-rows.js';
 import { parseTokenizedRecord } from './tokenized.js';
 
-export type DatasetFormat = 'alpaca' | 'messages' | 'prompt-completion' | 'text' | 'preference' | 'tokenized';
+export { FORMAT_FIELDS, type DatasetFormat };
 
 /** Our field names (FORMAT_FIELDS) to the file's column names, e.g. {prompt: 'question'}. */
 export interface ColumnMapping {
   format: DatasetFormat;
   columns?: Partial<Record<string, string>>;
 }
-
-/** The fields of each format; for messages, `role` and `content` are the keys inside each message. */
-export const FORMAT_FIELDS: Readonly<Record<DatasetFormat, readonly string[]>> = {
-  alpaca: ['instruction', 'input', 'output'],
-  messages: ['messages', 'role', 'content'],
-  'prompt-completion': ['prompt', 'completion'],
-  text: ['text'],
-  preference: ['prompt', 'chosen', 'rejected'],
-  tokenized: ['input_ids', 'labels'],
-};
 
 export type Example =
   | { kind: 'chat'; messages: ChatMessage[] }

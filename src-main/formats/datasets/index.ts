@@ -3,7 +3,8 @@
  * prompt/completion, text, preference and tokenized formats, encoded into labelled rows.
  */
 export { loadDataset, readDataset, type LoadedDataset, type LoadOptions } from './load.js';
-export { detectFormat, detectRowFormat, FORMAT_FIELDS, type ColumnMapping, type DatasetFormat } from './formats.js';
+export { detectFormat, detectRowFormat, type ColumnMapping } from './formats.js';
+export { DATASET_FORMATS, FORMAT_FIELDS, type DatasetFormat } from './format-fields.js';
 export { IGNORE, type EncodedRow } from './encode.js';
 export { splitRows, type SplitOptions } from './split.js';
 export { importDataset, type ImportedDataset } from './import.js';

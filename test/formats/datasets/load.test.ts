@@ -7,9 +7,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DatasetError, IGNORE, loadDataset, type EncodedRow, type LoadOptions } from '../../../src-main/formats/datasets/index.js';
+import { IGNORE, loadDataset, type EncodedRow, type LoadOptions } from '../../../src-main/formats/datasets/index.js';
 import type { Tokenizer } from '../../../src-main/formats/tokenizer/types.js';
 import { BOS, bytesOf, EOS, fakeTokenizer, SPACE } from './fake-tokenizer.js';
+import { datasetErrorOf, trainedRuns } from './helpers.js';
+
+/** The text of the trained tokens, one string per contiguous trained span. */
+const trainedSpans = (tok: Tokenizer, row: EncodedRow): string[] => trainedRuns(row).map((r) => tok.decode(r));
 
 const dir = mkdtempSync(join(tmpdir(), 'hft-load-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -29,33 +33,6 @@ function csv(rows: Record<string, string>[]): string {
   const cols = Object.keys(rows[0]);
   const q = (s: string): string => `"${s.replace(/"/g, '""')}"`;
   return [cols.join(','), ...rows.map((r) => cols.map((c) => q(r[c])).join(','))].join('\r\n') + '\r\n';
-}
-
-/** The text of the trained tokens, one string per contiguous trained span. */
-function trainedSpans(tok: Tokenizer, row: EncodedRow): string[] {
-  const spans: string[] = [];
-  let cur: number[] | null = null;
-  row.labels.forEach((l, t) => {
-    if (l !== IGNORE) {
-      expect(l).toBe(row.inputIds[t]);
-      (cur ??= []).push(l);
-    } else if (cur !== null) {
-      spans.push(tok.decode(cur));
-      cur = null;
-    }
-  });
-  if (cur !== null) spans.push(tok.decode(cur));
-  return spans;
-}
-
-function thrown(f: () => unknown): DatasetError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(DatasetError);
-    return e as DatasetError;
-  }
-  throw new Error('expected a DatasetError');
 }
 
 const chatml = (turns: [string, string][], gen = false): string =>
@@ -193,7 +170,7 @@ describe('special tokens', () => {
 describe('detection and mapping', () => {
   it('names every row that disagrees with the others, and rows of no known format', () => {
     const f = write('mixed.jsonl', jsonl([{ text: 'a b' }, { prompt: 'p', completion: 'c' }, { text: 'c d' }, { foo: 1, bar: 2 }, [1, 2]]));
-    const e = thrown(() => loadDataset(f, chat, OPTS));
+    const e = datasetErrorOf(() => loadDataset(f, chat, OPTS));
     expect(e.errors.map((x) => [x.line, x.reason])).toEqual([
       [2, 'this row looks like prompt-completion but the other rows are text'],
       [4, expect.stringMatching(/^no known fields \(found "foo", "bar"\); expected instruction\/output \(alpaca\)/)],
@@ -209,12 +186,12 @@ describe('detection and mapping', () => {
 
   it('refuses preference data for training with a plain message', () => {
     const f = write('pref.jsonl', jsonl([{ prompt: 'p', chosen: 'a', rejected: 'b' }]));
-    expect(thrown(() => loadDataset(f, chat, OPTS)).message).toMatch(/^.*pref\.jsonl: this is a preference dataset \(prompt, chosen, rejected\), which is for DPO training, and HFT Studio does not support DPO yet/);
+    expect(datasetErrorOf(() => loadDataset(f, chat, OPTS)).message).toMatch(/^.*pref\.jsonl: this is a preference dataset \(prompt, chosen, rejected\), which is for DPO training, and HFT Studio does not support DPO yet/);
   });
 
   it('needs a tokenizer for everything but tokenized rows', () => {
     const f = write('needs-tok.jsonl', jsonl(textRows));
-    expect(thrown(() => loadDataset(f, null, OPTS)).message).toBe(`${f}: reading text rows needs the model's tokenizer`);
+    expect(datasetErrorOf(() => loadDataset(f, null, OPTS)).message).toBe(`${f}: reading text rows needs the model's tokenizer`);
   });
 
   it('maps the file\'s columns to our fields, and says which column is missing', () => {
@@ -227,7 +204,7 @@ describe('detection and mapping', () => {
     expect(ds.format).toBe('prompt-completion');
     expect(ds.rows.map((r) => r.answer)).toEqual(['4', 'Paris']);
     expect(ds.rows[0].inputIds).toEqual([BOS, ...bytesOf(chatml([['user', 'What is 2+2?'], ['assistant', '4']]))]);
-    const e = thrown(() => loadDataset(write('mapped-missing.jsonl', jsonl([{ question: 'q' }])), chat, { ...OPTS, mapping }));
+    const e = datasetErrorOf(() => loadDataset(write('mapped-missing.jsonl', jsonl([{ question: 'q' }])), chat, { ...OPTS, mapping }));
     expect(e.errors[0].reason).toBe('missing field "answer" (mapped to completion)');
   });
 
@@ -237,7 +214,7 @@ describe('detection and mapping', () => {
     const ds = loadDataset(write('mapped-msg.jsonl', jsonl([row])), chat, { ...OPTS, mapping });
     expect(trainedSpans(chat, ds.rows[0])).toEqual(['Yo<|im_end|>']);
     const f = write('x.jsonl', jsonl([row]));
-    expect(thrown(() => loadDataset(f, chat, { ...OPTS, mapping: { format: 'text', columns: { body: 'x' } } })).message).toBe(
+    expect(datasetErrorOf(() => loadDataset(f, chat, { ...OPTS, mapping: { format: 'text', columns: { body: 'x' } } })).message).toBe(
       `${f}: the column mapping names "body", which is not a field of text (its fields are text)`,
     );
   });
@@ -254,7 +231,7 @@ describe('bad rows', () => {
       '{"instruction":"typed input","input":["a"],"output":"x"}',
       '{"instruction":"ok too","input":null,"output":"y"}',
     ];
-    const e = thrown(() => loadDataset(write('bad-alpaca.jsonl', lines.join('\n')), chat, OPTS));
+    const e = datasetErrorOf(() => loadDataset(write('bad-alpaca.jsonl', lines.join('\n')), chat, OPTS));
     expect(e.errors.map((x) => [x.line, x.reason])).toEqual([
       [2, expect.stringMatching(/^invalid JSON/)],
       [3, 'missing field "output"'],
@@ -274,7 +251,7 @@ describe('bad rows', () => {
       { messages: [{ role: 'user', content: 'q' }, { role: 'assistant', content: '' }] },
       { messages: [] },
     ];
-    const e = thrown(() => loadDataset(write('bad-msg.json', jsonArray(rows)), chat, OPTS));
+    const e = datasetErrorOf(() => loadDataset(write('bad-msg.json', jsonArray(rows)), chat, OPTS));
     expect(e.errors.map((x) => [x.line, x.reason])).toEqual([
       [2, 'message 2 has the unknown role "bot"; the accepted roles are system, user, assistant, tool (or ShareGPT\'s human, gpt, system)'],
       [3, 'message 2: "content" must be a string, not a number'],
@@ -287,7 +264,7 @@ describe('bad rows', () => {
 
   it('names the line where a bad element of a JSON array starts', () => {
     const text = '[\n  {"prompt": "a", "completion": "b"},\n  {\n    "prompt": "c",\n    "completion": ""\n  },\n  {\n    "prompt": "e"\n  }\n]\n';
-    const e = thrown(() => loadDataset(write('bad.json', text), chat, OPTS));
+    const e = datasetErrorOf(() => loadDataset(write('bad.json', text), chat, OPTS));
     expect(e.errors.map((x) => [x.line, x.reason])).toEqual([
       [3, 'empty answer: "completion" is empty'],
       [7, 'missing field "completion"'],
@@ -296,7 +273,7 @@ describe('bad rows', () => {
 
   it('names the line where a bad CSV record starts, after multi-line records', () => {
     const text = 'prompt,completion\n"multi\nline\nprompt",fine\n"another\nprompt",""\nshort\n"x","y"\n';
-    const e = thrown(() => loadDataset(write('bad.csv', text), chat, OPTS));
+    const e = datasetErrorOf(() => loadDataset(write('bad.csv', text), chat, OPTS));
     expect(e.errors.map((x) => [x.line, x.reason])).toEqual([
       [5, 'empty answer: "completion" is empty'],
       [7, 'the row has 1 fields but the header has 2 columns'],
@@ -304,9 +281,9 @@ describe('bad rows', () => {
   });
 
   it('refuses tokenized ids outside the vocabulary and a file of blank lines', () => {
-    const e = thrown(() => loadDataset(write('tok-bad.jsonl', jsonl([{ input_ids: [1, 2] }, { input_ids: [1, 999] }])), null, OPTS));
+    const e = datasetErrorOf(() => loadDataset(write('tok-bad.jsonl', jsonl([{ input_ids: [1, 2] }, { input_ids: [1, 999] }])), null, OPTS));
     expect(e.errors).toEqual([{ file: join(dir, 'tok-bad.jsonl'), line: 2, reason: '"input_ids" holds token id 999, outside the model\'s vocabulary of 260' }]);
-    expect(thrown(() => loadDataset(write('blank.jsonl', '\n\n'), chat, OPTS)).message).toMatch(/blank\.jsonl:1: the file is empty$/);
+    expect(datasetErrorOf(() => loadDataset(write('blank.jsonl', '\n\n'), chat, OPTS)).message).toMatch(/blank\.jsonl:1: the file is empty$/);
   });
 });
 
@@ -324,7 +301,7 @@ describe('truncation', () => {
     const lengths = full.rows.map((r) => r.inputIds.length);
     const maxLength = lengths[0] + 5;
     expect(lengths[1]).toBeGreaterThan(maxLength);
-    const e = thrown(() => loadDataset(f, chat, { ...OPTS, maxLength }));
+    const e = datasetErrorOf(() => loadDataset(f, chat, { ...OPTS, maxLength }));
     expect(e.errors).toEqual([{ file: f, line: 3, reason: `nothing to train after truncating to ${maxLength} tokens` }]);
 
     const ok = loadDataset(write('trunc-ok.jsonl', jsonl(rows.slice(0, 2))), chat, { ...OPTS, maxLength });
@@ -344,6 +321,6 @@ describe('truncation', () => {
     const ds = loadDataset(f, null, { ...OPTS, maxLength: 4 });
     expect(ds.truncated).toBe(1);
     expect(ds.rows[0]).toMatchObject({ inputIds: [5, 6, 7, 8], labels: [IGNORE, IGNORE, IGNORE, 8], truncated: true });
-    expect(thrown(() => loadDataset(f, null, { ...OPTS, maxLength: 3 })).errors.map((x) => x.line)).toEqual([1]);
+    expect(datasetErrorOf(() => loadDataset(f, null, { ...OPTS, maxLength: 3 })).errors.map((x) => x.line)).toEqual([1]);
   });
 });

