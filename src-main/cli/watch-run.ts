@@ -14,7 +14,6 @@ interface Tracked {
   totalSteps: number;
   stages: number;
   step: number;
-  startStep: number;
   stage: string;
   loss: number | null;
   tokens: number;
@@ -41,7 +40,7 @@ export class RunWatcher {
   }
 
   async follow(watched: Watched[]): Promise<RunRecord[]> {
-    for (const w of watched) this.runs.set(w.label, { ...w, step: 0, startStep: 0, stage: '', loss: null, tokens: 0, ms: 0 });
+    for (const w of watched) this.runs.set(w.label, { ...w, step: 0, stage: '', loss: null, tokens: 0, ms: 0 });
     const total = watched.reduce((n, w) => n + w.totalSteps, 0);
     this.bar = progressBar(watched.length === 1 ? 'run' : 'demo', total, this.stderr);
     let interrupts = 0;
@@ -70,7 +69,7 @@ export class RunWatcher {
     if (t == null) return;
     switch (m.type) {
       case 'ready':
-        t.step = t.startStep = m.startStep;
+        t.step = m.startStep;
         if (m.resumedFrom != null) this.note(`${label}: continuing after step ${m.startStep}`);
         this.note(`${label}: backend ${m.backend} (${m.device})`);
         break;

@@ -152,7 +152,7 @@ describe('runs', () => {
     expect(losses(runId), `seed ${seed}`).toEqual(reference.losses);
     expect(store.evals.list(runId)).toEqual(store.evals.list(reference.runId));
     expect(store.integrityCheck()).toBe('ok');
-  });
+  }, 600_000); // a dozen trainer starts: 25-90 s depending on machine load
 
   it('a checkpoint with a flipped byte is skipped with a warning, and the run still ends bit-identical', async () => {
     const runId = newRun();

@@ -15,6 +15,7 @@ import { SCHEDULES } from '../../engine/schedule.js';
 import { readTokenizedJsonl } from '../../formats/datasets/tokenized.js';
 import { readHfConfig } from '../../formats/hf-config.js';
 import { openModelWeights } from '../../formats/safetensors/index.js';
+import { stageSteps } from '../../trainer/task-data.js';
 import { trainStage } from '../../trainer/train-stage.js';
 import { choiceFlag, intFlag, numFlag, parseFlags, required, UsageError } from '../args.js';
 import { emit } from '../output.js';
@@ -84,9 +85,7 @@ export async function train(argv: string[]): Promise<void> {
   if (values.steps !== undefined && values.epochs !== undefined) throw new UsageError('give --steps or --epochs, not both');
   const epochs = numFlag(values.epochs, '--epochs', 1, 0);
   if (epochs <= 0) throw new UsageError(`--epochs must be more than 0, got "${values.epochs}"`);
-  const steps = values.steps !== undefined
-    ? intFlag(values.steps, '--steps', 0, 1)
-    : Math.max(1, Math.ceil((epochs * rows.length) / (batchSize * accumSteps)));
+  const steps = stageSteps(rows.length, batchSize, accumSteps, values.steps === undefined ? null : intFlag(values.steps, '--steps', 0, 1), epochs);
   const clip = numFlag(values['clip-norm'], '--clip-norm', 1, 0);
   const hyper = {
     lr: numFlag(values.lr, '--lr', 1e-4, 0),
