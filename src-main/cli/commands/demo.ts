@@ -17,10 +17,10 @@ import { parseFlags, UsageError } from '../args.js';
 import { reportRuns } from '../run-output.js';
 import { RunWatcher } from '../watch-run.js';
 
-export const DEMO_PLAN = fileURLToPath(new URL('../../../resources/sample/demo.plan.json', import.meta.url));
+const DEMO_PLAN = fileURLToPath(new URL('../../../resources/sample/demo.plan.json', import.meta.url));
 
 /** The sample plan (HFT) and the same plan with every tensor trained (FFT). */
-export function demoPlans(backend?: string): Plan[] {
+function demoPlans(backend?: string): Plan[] {
   const hft = readPlan(DEMO_PLAN);
   if (backend !== undefined) {
     try {
