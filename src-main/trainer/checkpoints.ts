@@ -83,6 +83,7 @@ export function writeCheckpoint(
   try {
     const files: string[] = [MODEL_FILE];
     writeSafetensors(join(tmp, MODEL_FILE), weights.map((w): TensorToWrite => ({ name: w.name, shape: w.shape, data: w.read })));
+    holdForFaultInjection();
     if (train != null) {
       files.push(OPTIMIZER_FILE);
       const tensors: TensorToWrite[] = [];
@@ -111,6 +112,15 @@ export function writeCheckpoint(
     rmSync(tmp, { recursive: true, force: true });
     throw e;
   }
+}
+
+/**
+ * Fault injection for the crash tests: HFT_FAULT_CHECKPOINT_HOLD_MS keeps a checkpoint half-written
+ * that long, so a test's SIGKILL lands inside the write however busy the machine is. Unset: nothing.
+ */
+function holdForFaultInjection(): void {
+  const ms = Number(process.env.HFT_FAULT_CHECKPOINT_HOLD_MS ?? 0);
+  if (ms > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 /** Removes what killed writers left behind (hidden .tmp-* folders); returns how many. */
