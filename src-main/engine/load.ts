@@ -6,21 +6,14 @@
  * tf tensors one at a time from readFloat32, so peak memory stays near 1x the float32 model: each
  * Float32Array becomes a tensor (and garbage) before the next one is read. BF16/F16 checkpoints
  * are widened to float32 by the reader. saveModel (async: webgpu reads back only asynchronously)
- * writes config.json, the weights (converted back to the requested dtype lazily, one tensor at a
- * time) and the tokenizer files of the source model.
+ * hands the weights to formats/model-folder.ts, which writes the folder.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { readHfConfig, type ModelConfig } from '../formats/hf-config.js';
-import { openModelWeights, writeModelWeights, type FloatDtype, type ModelWeights, type TensorToWrite } from '../formats/safetensors/index.js';
+import { writeModelFolder, type ModelFolderOptions, type WeightReader } from '../formats/model-folder.js';
+import { openModelWeights, type ModelWeights } from '../formats/safetensors/index.js';
 import type { Params } from './model.js';
 import { numel, paramSpecs, type ParamSpec } from './param-specs.js';
-
-/** Files of a model folder that are not weights or config, copied as they are on save. */
-const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'generation_config.json', 'special_tokens_map.json'];
-
-const TORCH_DTYPE = { F32: 'float32', F16: 'float16', BF16: 'bfloat16' } as const;
 
 export class ModelLoadError extends Error {
   constructor(message: string) {
@@ -105,23 +98,7 @@ export function paramsFromArrays(cfg: ModelConfig, weights: Map<string, { shape:
   return params;
 }
 
-export interface SaveOptions {
-  /** Stored dtype of the weights; default F32. config.json's torch_dtype is set to match. */
-  dtype?: FloatDtype;
-  /** Per-tensor stored dtypes overriding `dtype` (a mixed-dtype source keeps each tensor's own). */
-  dtypes?: Record<string, FloatDtype>;
-  /** The model folder this one derives from: its tokenizer files are copied when present. */
-  srcDir?: string;
-  /** Extra `__metadata__` entries of the safetensors files (`format: pt` is always there). */
-  metadata?: Record<string, string>;
-}
-
-/** A parameter's float32 values, read when `read` is called (by a writer, one tensor at a time). */
-export interface WeightReader {
-  name: string;
-  shape: number[];
-  read: () => Float32Array;
-}
+export type SaveOptions = Omit<ModelFolderOptions, 'maxShardBytes'>;
 
 /**
  * Readers for every parameter in HF order, checked against the config. On cpu, wasm and
@@ -163,21 +140,5 @@ const SYNC_READ_BACKENDS = new Set(['cpu', 'wasm', 'tensorflow']);
  * save (on a discrete GPU this is the only host copy; the device copy is on the card).
  */
 export async function saveModel(dir: string, cfg: ModelConfig, params: Params, opts: SaveOptions = {}): Promise<void> {
-  const dtype = opts.dtype ?? 'F32';
-  const tensors: TensorToWrite[] = (await weightReaders(cfg, params)).map(({ name, shape, read }) => ({
-    name,
-    shape,
-    dtype: opts.dtypes?.[name],
-    data: read,
-  }));
-  mkdirSync(dir, { recursive: true });
-  writeModelWeights(dir, tensors, { dtype, metadata: opts.metadata });
-  const raw = { ...cfg.raw, torch_dtype: TORCH_DTYPE[dtype] };
-  writeFileSync(join(dir, 'config.json'), `${JSON.stringify(raw, null, 2)}\n`);
-  if (opts.srcDir !== undefined && resolve(opts.srcDir) !== resolve(dir)) {
-    for (const name of TOKENIZER_FILES) {
-      const src = join(opts.srcDir, name);
-      if (existsSync(src)) copyFileSync(src, join(dir, name));
-    }
-  }
+  writeModelFolder(dir, cfg.raw, await weightReaders(cfg, params), opts);
 }

@@ -18,7 +18,7 @@ import { SafetensorsFile, writeSafetensors, type TensorToWrite } from '../format
 import { syncDir, writeFileAtomic } from '../formats/atomic-file.js';
 import type { AdamWSlotState } from '../engine/optimizer.js';
 import type { TrainStepState } from '../engine/train-step.js';
-import type { WeightReader } from '../engine/load.js';
+import type { WeightReader } from '../formats/model-folder.js';
 
 const CHECKPOINT_FORMAT = 1;
 const MODEL_FILE = 'model.safetensors';

@@ -5,8 +5,8 @@
  * The folder is written under a temporary name and renamed at the end, so an interrupted run never
  * leaves something that looks like a finished model.
  */
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../engine/backend.js';
 import { loadModel, saveModel } from '../../engine/load.js';
@@ -14,7 +14,9 @@ import { paramSpecs } from '../../engine/param-specs.js';
 import { SCHEDULES } from '../../engine/schedule.js';
 import { readTokenizedJsonl } from '../../formats/datasets/tokenized.js';
 import { readHfConfig } from '../../formats/hf-config.js';
-import { openModelWeights } from '../../formats/safetensors/index.js';
+import { checkOutputFolder, writeDirAtomic } from '../../formats/atomic-dir.js';
+import { sourceDtypes } from '../../formats/model-folder.js';
+import type { FloatDtype } from '../../formats/safetensors/index.js';
 import { stageSteps } from '../../trainer/task-data.js';
 import { trainStage } from '../../trainer/train-stage.js';
 import { choiceFlag, intFlag, numFlag, parseFlags, required, UsageError } from '../args.js';
@@ -43,34 +45,13 @@ const FLAGS = {
   ...MASK_FLAGS,
 } as const;
 
-type Stored = 'F32' | 'F16' | 'BF16';
-
 /**
  * How the trained weights are stored: `--dtype` for every tensor, or else each tensor in its source
  * dtype (so a frozen tensor's bytes come out unchanged, even in a mixed BF16/F32 checkpoint).
  */
-function storedDtypes(modelDir: string, flag: string | undefined): { dtype: Stored; dtypes?: Record<string, Stored> } {
+function storedDtypes(modelDir: string, flag: string | undefined): { dtype: FloatDtype; dtypes?: Record<string, FloatDtype> } {
   if (flag !== undefined) return { dtype: choiceFlag(flag, '--dtype', ['F32', 'F16', 'BF16'] as const, 'F32') };
-  const weights = openModelWeights(modelDir);
-  try {
-    const asStored = (d: string): Stored => (d === 'F16' || d === 'BF16' ? d : 'F32');
-    const dtypes = Object.fromEntries(weights.names().map((n) => [n, asStored(weights.info(n).dtype)]));
-    return { dtype: dtypes['model.embed_tokens.weight'] ?? 'F32', dtypes };
-  } finally {
-    weights.close();
-  }
-}
-
-function prepareOut(out: string, force: boolean): string {
-  const dir = resolve(out);
-  if (existsSync(dir) && readdirSync(dir).length > 0 && !force) {
-    throw new UsageError(`${out} exists and is not empty; choose another --out or pass --force to replace it`);
-  }
-  mkdirSync(dirname(dir), { recursive: true });
-  const tmp = join(dirname(dir), `.${basename(dir)}.partial-${process.pid}`);
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp);
-  return tmp;
+  return sourceDtypes(modelDir);
 }
 
 export async function train(argv: string[]): Promise<void> {
@@ -99,12 +80,13 @@ export async function train(argv: string[]): Promise<void> {
     accumSteps,
   };
   const dtypes = storedDtypes(modelDir, values.dtype);
-  const tmp = prepareOut(out, values.force === true);
+  const force = values.force === true;
+  checkOutputFolder(resolve(out), force); // before training, not after it
 
+  const backend = await initBackend(values.backend);
+  process.stderr.write(`backend ${backend.backend} (${backend.device}): ${backend.reason}\n`);
+  const { cfg, params } = loadModel(modelDir);
   try {
-    const backend = await initBackend(values.backend);
-    process.stderr.write(`backend ${backend.backend} (${backend.device}): ${backend.reason}\n`);
-    const { cfg, params } = loadModel(modelDir);
     const bar = progressBar('train', steps);
     let tokens = 0;
     let ms = 0;
@@ -114,16 +96,14 @@ export async function train(argv: string[]): Promise<void> {
       bar.update(r.step, `loss ${r.loss.toFixed(4)} ${Math.round((1000 * tokens) / ms)} tok/s`);
     });
     bar.finish(`final loss ${result.losses[result.losses.length - 1].toFixed(4)}`);
-    await saveModel(tmp, cfg, params, { ...dtypes, srcDir: modelDir, metadata: { hft_strategy: mask.strategy, hft_ratio: String(mask.ratio) } });
-    tf.dispose(Object.values(params));
-    writeFileSync(join(tmp, 'mask.json'), `${JSON.stringify(mask, null, 2)}\n`);
-    rmSync(resolve(out), { recursive: true, force: true });
-    renameSync(tmp, resolve(out));
+    await writeDirAtomic(out, force, async (tmp) => {
+      await saveModel(tmp, cfg, params, { ...dtypes, srcDir: modelDir, metadata: { hft_strategy: mask.strategy, hft_ratio: String(mask.ratio) } });
+      writeFileSync(join(tmp, 'mask.json'), `${JSON.stringify(mask, null, 2)}\n`);
+    });
     emit(values.json === true, { losses: result.losses, stepMs: result.stepMs, mask, out: resolve(out) }, () =>
       `trained ${steps} steps (${mask.trainableParams.toLocaleString('en-US')} of ${mask.totalParams.toLocaleString('en-US')} parameters), wrote ${resolve(out)}`,
     );
-  } catch (e) {
-    rmSync(tmp, { recursive: true, force: true });
-    throw e;
+  } finally {
+    tf.dispose(Object.values(params));
   }
 }

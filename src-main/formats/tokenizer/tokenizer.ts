@@ -216,11 +216,16 @@ class HfBackedTokenizer implements Tokenizer {
     return this.hf.decode(known, { skip_special_tokens: opts?.skipSpecialTokens ?? false });
   }
 
+  chatTemplateSource(): string | null {
+    const source = resolveChatTemplate(this.parts.templateSource, this.parts.templateFile);
+    return source === '' ? null : source;
+  }
+
   applyChatTemplate(messages: readonly ChatMessage[], opts?: ChatTemplateOptions): string {
     if (this.template === null) {
       const file = this.parts.templateFile;
-      const source = resolveChatTemplate(this.parts.templateSource, file);
-      if (source === null || source === '') {
+      const source = this.chatTemplateSource();
+      if (source === null) {
         throw new TokenizerError('NO_CHAT_TEMPLATE', file, 'has no chat_template, so chat messages cannot be rendered (use a chat/instruct model, or a text or prompt/completion dataset)');
       }
       this.template = new ChatTemplate(source, file);

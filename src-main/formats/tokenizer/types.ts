@@ -31,6 +31,8 @@ export interface Tokenizer {
   /** Ids of special (added, special=true) tokens. */
   readonly specialIds: ReadonlySet<number>;
   readonly hasChatTemplate: boolean;
+  /** The chat template's Jinja source (tokenizer_config.json or chat_template.jinja); null when none. */
+  chatTemplateSource(): string | null;
   encode(text: string, opts?: { addSpecialTokens?: boolean }): number[];
   decode(ids: readonly number[], opts?: { skipSpecialTokens?: boolean }): string;
   /** Throws TokenizerError when the folder has no chat template. */

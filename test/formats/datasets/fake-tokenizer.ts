@@ -53,6 +53,7 @@ export function fakeTokenizer(opts: FakeOptions = {}): Tokenizer {
     stopIds: [EOS, IM_END],
     specialIds: new Set([BOS, EOS, IM_START, IM_END]),
     hasChatTemplate: template !== null,
+    chatTemplateSource: () => null, // renders in code below, not from Jinja
     encode(text: string, o?: { addSpecialTokens?: boolean }): number[] {
       const ids = opts.dummyPrefix ? [SPACE, ...bytesOf(text)] : bytesOf(text);
       return (o?.addSpecialTokens ?? true) && addBos ? [BOS, ...ids] : ids;
