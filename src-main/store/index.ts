@@ -12,3 +12,5 @@ export { BASE_MODEL_STAGE, PRIOR_KNOWLEDGE_TASK, type EvalRow, type EvalsRepo } 
 export type { CheckpointRecord, CheckpointsRepo, NewCheckpoint } from './checkpoints-repo.js';
 export type { ModelRecord, ModelsRepo, NewModel } from './models-repo.js';
 export type { DatasetRecord, DatasetsRepo, NewDataset } from './datasets-repo.js';
+export type { ExportRecord, ExportsRepo, NewExport } from './exports-repo.js';
+export type { MergeEvalRow, MergeEvalsRepo } from './merge-evals-repo.js';

@@ -13,6 +13,8 @@ import { CheckpointsRepo } from './checkpoints-repo.js';
 import { DatasetsRepo } from './datasets-repo.js';
 import { messageOf, StoreError } from './errors.js';
 import { EvalsRepo } from './evals-repo.js';
+import { ExportsRepo } from './exports-repo.js';
+import { MergeEvalsRepo } from './merge-evals-repo.js';
 import { MetricsRepo } from './metrics-repo.js';
 import { checkRegistry, latestVersion, migrate, userVersion } from './migrate.js';
 import { MIGRATIONS, type Migration } from './migrations/index.js';
@@ -56,6 +58,8 @@ export interface Store {
   readonly metrics: MetricsRepo;
   readonly evals: EvalsRepo;
   readonly checkpoints: CheckpointsRepo;
+  readonly exports: ExportsRepo;
+  readonly mergeEvals: MergeEvalsRepo;
   /** Runs `fn` in one transaction (a savepoint when nested); `fn` must be synchronous. */
   transaction<T>(fn: () => T): T;
   /** SQLite's `PRAGMA integrity_check`: 'ok', or the problems found, one per line. */
@@ -154,6 +158,8 @@ class SqliteStore implements Store {
   readonly metrics: MetricsRepo;
   readonly evals: EvalsRepo;
   readonly checkpoints: CheckpointsRepo;
+  readonly exports: ExportsRepo;
+  readonly mergeEvals: MergeEvalsRepo;
 
   constructor(
     private readonly db: Database.Database,
@@ -167,6 +173,8 @@ class SqliteStore implements Store {
     this.metrics = new MetricsRepo(ctx);
     this.evals = new EvalsRepo(ctx);
     this.checkpoints = new CheckpointsRepo(ctx);
+    this.exports = new ExportsRepo(ctx);
+    this.mergeEvals = new MergeEvalsRepo(ctx);
   }
 
   transaction<T>(fn: () => T): T {

@@ -35,7 +35,8 @@ const EXPECTED_COLUMNS: Record<string, string[]> = {
   metrics: ['run_id', 'step', 'stage', 'loss', 'lr', 'grad_norm', 'tokens', 'ms', 'tokens_per_s', 'memory_bytes'],
   evals: ['run_id', 'after_stage', 'task', 'loss', 'accuracy', 'examples'],
   checkpoints: ['run_id', 'stage', 'step', 'path', 'manifest_sha256', 'stage_end', 'created_at'],
-  exports: ['id', 'run_id', 'path', 'format', 'merge', 'created_at'],
+  exports: ['id', 'run_id', 'path', 'format', 'merge', 'created_at', 'stage', 'bytes', 'gguf_type'],
+  merge_evals: ['run_id', 'merge', 'after_stage', 'task', 'loss', 'accuracy', 'examples'],
 };
 
 describe('openStore on a new file', () => {

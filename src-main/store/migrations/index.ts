@@ -5,6 +5,7 @@
  */
 import type Database from 'better-sqlite3';
 import { up as initial } from './001-initial.js';
+import { up as exportsAndMerges } from './002-exports-and-merges.js';
 
 export interface Migration {
   /** The schema version after this migration; 1, 2, 3, ... without gaps. */
@@ -18,4 +19,7 @@ export interface Migration {
   readonly up: string | ((db: Database.Database) => void);
 }
 
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: 'initial', up: initial }];
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: 'initial', up: initial },
+  { version: 2, name: 'exports-and-merges', up: exportsAndMerges },
+];
