@@ -5,6 +5,9 @@
  * rope_theta) and the committed PyTorch fixture models; per-position logits of the cached path
  * against the full forward (with and without the [in, out] weight copies generation uses); stop
  * ids; the maximum sequence length; argmax ties; no tensor leaks.
+ * generate() with sampling: against the naive loop choosing with sampling.ts on the host (the same
+ * seeded stream), seed reproducibility, top_k 1 = greedy, a repetition penalty applied by hand,
+ * onToken order and stopping, abort, stop reasons, no leaks.
  * On cpu and wasm.
  */
 import { existsSync, readdirSync } from 'node:fs';
@@ -12,10 +15,12 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src-main/engine/backend.js';
-import { disposeInputMajor, generateGreedy, inputMajorWeights } from '../../src-main/engine/generate.js';
+import { disposeInputMajor, generate, generateGreedy, inputMajorWeights } from '../../src-main/engine/generate.js';
 import { loadModel } from '../../src-main/engine/load.js';
 import { forward, forwardCached, type LayerKv, type ModelConfig, type Params } from '../../src-main/engine/model.js';
 import { paramSpecs } from '../../src-main/engine/param-specs.js';
+import { rng } from '../../src-main/engine/rng.js';
+import { checkSampling, pickToken, type SamplingOptions } from '../../src-main/engine/sampling.js';
 import { parseHfConfig } from '../../src-main/formats/hf-config.js';
 
 const FIXTURES = join(import.meta.dirname, '../fixtures/engine');
@@ -82,6 +87,37 @@ async function naiveGreedy(cfg: ModelConfig, params: Params, prompt: readonly nu
   }
   return seq.slice(prompt.length);
 }
+
+/** The last position's logits [V] of the full, uncached forward over `seq`. */
+async function lastLogits(cfg: ModelConfig, params: Params, seq: readonly number[]): Promise<Float32Array> {
+  const logits = tf.tidy(() => tf.slice(forward(cfg, params, tf.tensor2d([[...seq]], [1, seq.length], 'int32')), [0, seq.length - 1, 0], [1, 1, -1]));
+  const row = (await logits.data()) as Float32Array;
+  logits.dispose();
+  return row;
+}
+
+/** Sampling without a cache: the full forward per token, the choice by sampling.ts on the draw stream generate uses. */
+async function naiveSample(cfg: ModelConfig, params: Params, prompt: readonly number[], n: number, sampling: SamplingOptions, seed: number): Promise<number[]> {
+  const s = checkSampling(sampling);
+  const r = rng(seed, 'generate');
+  const seq = [...prompt];
+  for (let k = 0; k < n; k++) seq.push(pickToken(await lastLogits(cfg, params, seq), seq, s, r));
+  return seq.slice(prompt.length);
+}
+
+/** Greedy with a repetition penalty applied here, by hand: seen positive logits / p, negative ones * p. */
+async function naivePenalised(cfg: ModelConfig, params: Params, prompt: readonly number[], n: number, p: number): Promise<number[]> {
+  const seq = [...prompt];
+  for (let k = 0; k < n; k++) {
+    const row = Array.from(await lastLogits(cfg, params, seq));
+    for (const id of new Set(seq)) row[id] = row[id] < 0 ? row[id] * p : row[id] / p;
+    seq.push(hostArgmax(row));
+  }
+  return seq.slice(prompt.length);
+}
+
+/** Number of tokens equal to an earlier token of the same list. */
+const repeats = (ids: readonly number[]) => ids.length - new Set(ids).size;
 
 /** Deterministic prompt of n ids in [0, vocab). */
 const promptOf = (n: number, vocab: number, salt = 0) => Array.from({ length: n }, (_, i) => (i * 37 + salt * 11 + 5) % vocab);
@@ -209,6 +245,64 @@ for (const backend of ['cpu', 'wasm'] as const) {
         pairs.dispose();
       });
 
+      it('samples as the naive loop does with the same seed; the same seed gives the same tokens', async () => {
+        const prompt = promptOf(3, cfg.vocabSize, 4);
+        const sampling = { temperature: 1.3, topK: 40, topP: 0.95, repetitionPenalty: 1.2 };
+        const want = await naiveSample(cfg, params, prompt, 9, sampling, 5);
+        const got = await generate(cfg, params, prompt, { maxNewTokens: 9, sampling, seed: 5 });
+        expect(got).toEqual({ ids: want, stoppedBy: 'length' });
+        expect((await generate(cfg, params, prompt, { maxNewTokens: 9, sampling, seed: 5 })).ids).toEqual(want);
+        const others = await Promise.all([6, 7, 8].map(async (seed) => (await generate(cfg, params, prompt, { maxNewTokens: 9, sampling, seed })).ids));
+        expect(others.some((ids) => ids.join() !== want.join()), 'three other seeds all gave the same tokens').toBe(true);
+      });
+
+      it('equals greedy with top_k 1, with temperature 0, and without sampling options', async () => {
+        const prompt = promptOf(4, cfg.vocabSize, 5);
+        const greedy = await generateGreedy(cfg, params, prompt, { maxNewTokens: 8 });
+        for (const sampling of [{ temperature: 2, topK: 1 }, { temperature: 0, topP: 0.3 }, { temperature: 0.9, doSample: false }, undefined]) {
+          expect((await generate(cfg, params, prompt, { maxNewTokens: 8, sampling, seed: 3 })).ids, JSON.stringify(sampling)).toEqual(greedy);
+        }
+      });
+
+      it('applies a repetition penalty to prompt and output tokens, and repeats less for it', async () => {
+        const prompt = promptOf(2, cfg.vocabSize, 6);
+        const plain = await generateGreedy(cfg, params, prompt, { maxNewTokens: 10 });
+        const want = await naivePenalised(cfg, params, prompt, 10, 3);
+        const got = await generate(cfg, params, prompt, { maxNewTokens: 10, sampling: { temperature: 0, repetitionPenalty: 3 } });
+        expect(got.ids).toEqual(want);
+        expect(want, 'the penalty should change this greedy output').not.toEqual(plain);
+        expect(repeats([...prompt, ...want])).toBeLessThan(repeats([...prompt, ...plain]));
+      });
+
+      it('streams each token to onToken in order, and stops when it returns true or at a stop id', async () => {
+        const prompt = promptOf(3, cfg.vocabSize, 7);
+        const sampling = { temperature: 1, topP: 0.9 };
+        const full = await generate(cfg, params, prompt, { maxNewTokens: 8, sampling, seed: 1 });
+        const seenIds: number[] = [];
+        const streamed = await generate(cfg, params, prompt, { maxNewTokens: 8, sampling, seed: 1, onToken: (id) => void seenIds.push(id) });
+        expect(seenIds).toEqual(full.ids);
+        expect(streamed).toEqual(full);
+        const firstThree: number[] = [];
+        const cut = await generate(cfg, params, prompt, { maxNewTokens: 8, sampling, seed: 1, onToken: (id) => firstThree.push(id) === 3 });
+        expect(cut).toEqual({ ids: full.ids.slice(0, 3), stoppedBy: 'callback' });
+        expect(firstThree).toEqual(full.ids.slice(0, 3));
+        const j = full.ids.findIndex((id, i) => !full.ids.slice(0, i).includes(id) && i > 0);
+        const stopped = await generate(cfg, params, prompt, { maxNewTokens: 8, sampling, seed: 1, stopIds: [full.ids[j]] });
+        expect(stopped).toEqual({ ids: full.ids.slice(0, j + 1), stoppedBy: 'stop-id' });
+        // Both at once: the stop id is the reason.
+        expect((await generate(cfg, params, prompt, { maxNewTokens: 8, sampling, seed: 1, stopIds: [full.ids[0]], onToken: () => true })).stoppedBy).toBe('stop-id');
+      });
+
+      it('ends before the next step once the signal is aborted, and refuses bad sampling options', async () => {
+        const prompt = promptOf(3, cfg.vocabSize, 8);
+        const all = await generateGreedy(cfg, params, prompt, { maxNewTokens: 6 });
+        const ctl = new AbortController();
+        const got = await generate(cfg, params, prompt, { maxNewTokens: 6, signal: ctl.signal, onToken: (id) => void (id === all[1] && ctl.abort()) });
+        expect(got).toEqual({ ids: all.slice(0, 2), stoppedBy: 'aborted' });
+        expect(await generate(cfg, params, prompt, { maxNewTokens: 6, signal: AbortSignal.abort() })).toEqual({ ids: [], stoppedBy: 'aborted' });
+        await expect(generate(cfg, params, prompt, { maxNewTokens: 6, sampling: { topP: 2 } })).rejects.toThrow(/^top_p must be a number above 0 and at most 1/);
+      });
+
       it('leaks no tensors, also when it fails', async () => {
         const prompt = promptOf(4, cfg.vocabSize);
         await generateGreedy(cfg, params, prompt, { maxNewTokens: 1 }); // warm-up: backends cache a few tensors once
@@ -218,6 +312,9 @@ for (const backend of ['cpu', 'wasm'] as const) {
         expect(tf.memory().numTensors).toBe(before);
         const first = (await generateGreedy(cfg, params, prompt, { maxNewTokens: 1 }))[0];
         expect(await generateGreedy(cfg, params, prompt, { maxNewTokens: 8, stopIds: [first] })).toEqual([first]);
+        expect(tf.memory().numTensors).toBe(before);
+        // The sampling path reads the logits back instead of the argmax.
+        expect((await generate(cfg, params, prompt, { maxNewTokens: 8, sampling: { temperature: 0.8, topK: 5 }, seed: 2 })).ids).toHaveLength(8);
         expect(tf.memory().numTensors).toBe(before);
         // A missing norm fails inside the prefill (weight copies made); a missing projection fails
         // while the copies are made.
