@@ -40,6 +40,11 @@ function entry(): { file: string; execArgv: string[] } {
 }
 
 export function startTrainer(job: TrainerJob, resumeFrom: CheckpointRef[], onMessage: (m: FromTrainer) => void): TrainerHandle {
+  return startWorker({ type: 'start', job, resumeFrom }, onMessage);
+}
+
+/** A trainer process given its first message: a run to train, or merges to evaluate. */
+export function startWorker(first: Extract<ToTrainer, { type: 'start' | 'evaluate-merges' }>, onMessage: (m: FromTrainer) => void): TrainerHandle {
   const { file, execArgv } = entry();
   const env = { ...process.env };
   // A test runner's markers would make the child print test-mode warnings into our stderr.
@@ -65,7 +70,7 @@ export function startTrainer(job: TrainerJob, resumeFrom: CheckpointRef[], onMes
       resolve({ ok: false, reason: describeExit(code, signal, stderr), kind: looksOutOfMemory(stderr) ? 'out-of-memory' : 'internal' });
     });
   });
-  child.send({ type: 'start', job, resumeFrom } satisfies ToTrainer);
+  child.send(first);
   return {
     pid: child.pid ?? -1,
     send: (m) => {

@@ -1,11 +1,13 @@
 /**
- * Trainer process entry (DESIGN §2): forked by the main side once per run, speaks
- * trainer/protocol.ts over the fork channel, and exits when the run is done, stopped or failed.
+ * Trainer process entry (DESIGN §2): forked by the main side once per run (or once per merge
+ * evaluation), speaks trainer/protocol.ts over the fork channel, and exits when the work is done,
+ * stopped or failed.
  *
  * It ignores SIGINT: on Ctrl-C in a terminal the whole process group gets the signal, and it is
  * main's job to turn that into a clean `stop` (checkpoint first). If main goes away, the channel
  * disconnects and the trainer exits rather than train for nobody.
  */
+import { evaluateMerges } from './merge-eval.js';
 import { runJob, type TrainerControl } from './run-loop.js';
 import type { FromTrainer, ToTrainer } from './protocol.js';
 import { errorKind } from './error-kind.js';
@@ -52,9 +54,10 @@ process.on('disconnect', () => process.exit(1));
 process.on('message', (raw: ToTrainer) => {
   switch (raw.type) {
     case 'start':
+    case 'evaluate-merges':
       if (started) return;
       started = true;
-      runJob(raw.job, raw.resumeFrom, post, control).then(
+      (raw.type === 'start' ? runJob(raw.job, raw.resumeFrom, post, control) : evaluateMerges(raw.work, post)).then(
         async () => {
           await lastSend;
           process.exit(0);

@@ -8,6 +8,7 @@
  */
 import type { ColumnMapping } from '../formats/datasets/index.js';
 import type { Mask, Strategy } from '../engine/masks.js';
+import type { MergeSpec } from '../engine/merge.js';
 
 /** One stage of the run, resolved by the main side (paths absolute, steps counted). */
 export interface TrainerTask {
@@ -51,8 +52,17 @@ export interface CheckpointRef {
   manifestSha256: string;
 }
 
+/** Evaluate candidate merges of a run's stage-end weights with its base model (no training). */
+export interface MergeEvalJob {
+  job: TrainerJob;
+  candidates: MergeSpec[];
+  /** The finished stages to evaluate (0-based), each with its stage-end checkpoint. */
+  stages: { stage: number; checkpoint: CheckpointRef }[];
+}
+
 export type ToTrainer =
   | { type: 'start'; job: TrainerJob; resumeFrom: CheckpointRef[] }
+  | { type: 'evaluate-merges'; work: MergeEvalJob }
   /** Write a checkpoint, then wait for `resume` or `stop`. */
   | { type: 'pause' }
   | { type: 'resume' }
@@ -86,6 +96,8 @@ export type FromTrainer =
   | { type: 'evaluating'; afterStage: number; sets: number }
   /** After stage `afterStage` (BASE_STAGE: before training), on task `task` (PROBE_TASK: the probe). accuracy: null when no row has a checkable answer. */
   | { type: 'eval'; afterStage: number; task: number; name: string; loss: number; accuracy: number | null; examples: number }
+  /** The same for a candidate merge (`merge` is its label) of the weights after stage `afterStage`. */
+  | { type: 'merge-eval'; merge: string; afterStage: number; task: number; name: string; loss: number; accuracy: number | null; examples: number }
   | { type: 'paused'; step: number }
   | { type: 'resumed'; step: number }
   | { type: 'stopped'; step: number }

@@ -27,8 +27,8 @@ import type { Tokenizer } from '../formats/tokenizer/types.js';
 import { readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoints.js';
 import { DataOrder, stepBatches } from './data-order.js';
 import { evaluateSet } from './evaluate.js';
-import { BASE_STAGE, PROBE_TASK, type CheckpointRef, type FromTrainer, type TrainerJob } from './protocol.js';
-import { loadProbe, loadTaskData, type TaskData } from './task-data.js';
+import { BASE_STAGE, type CheckpointRef, type FromTrainer, type TrainerJob } from './protocol.js';
+import { evalSets, loadJobData, type TaskData } from './task-data.js';
 
 export interface TrainerControl {
   /** What main asked for since the last step: checked between optimizer steps. */
@@ -44,19 +44,14 @@ export async function runJob(job: TrainerJob, resumeFrom: CheckpointRef[], send:
   const backend = await initBackend(job.backend === 'auto' ? undefined : job.backend);
   const cfg = readHfConfig(job.modelDir);
   const tokenizer = loadTokenizer(job.modelDir);
-  const maxLength = Math.min(job.training.maxLength, cfg.maxSequenceLength);
-  const sizes = { maxLength, vocabSize: cfg.vocabSize };
-  const tasks = job.tasks.map((t) =>
-    loadTaskData(t.data, tokenizer, { ...sizes, mapping: t.mapping, evalFraction: job.evaluation.evalFraction, maxEval: job.evaluation.maxExamples, seed: job.training.seed }),
-  );
-  const probe = job.evaluation.probe == null ? null : loadProbe(job.evaluation.probe, tokenizer, { ...sizes, maxEval: job.evaluation.maxExamples });
+  const data = loadJobData(job, cfg, tokenizer);
 
   const ck = firstReadable(resumeFrom, send);
   const params = ck == null ? loadModel(job.modelDir).params : paramsFromArrays(cfg, ck.weights);
   if (ck != null) ck.weights.clear(); // the tensors own copies now
   send({ type: 'ready', backend: backend.backend, device: backend.device, reason: backend.reason, resumedFrom: ck?.path ?? null, startStep: ck?.step ?? 0 });
 
-  const run = new StageRunner(job, cfg, params, tokenizer, tasks, probe, send, control);
+  const run = new StageRunner(job, cfg, params, tokenizer, data, send, control);
   try {
     if (ck == null) await run.evaluate(BASE_STAGE);
     for (let k = ck?.stage ?? 0; k < job.tasks.length; k++) {
@@ -95,8 +90,7 @@ class StageRunner {
     private readonly cfg: ModelConfig,
     private readonly params: Params,
     private readonly tokenizer: Tokenizer,
-    private readonly tasks: TaskData[],
-    private readonly probe: EncodedRow[] | null,
+    private readonly data: { tasks: TaskData[]; probe: EncodedRow[] | null },
     private readonly send: Send,
     private readonly control: TrainerControl,
   ) {}
@@ -116,10 +110,10 @@ class StageRunner {
   async train(k: number, startStep: number, state: TrainStepState | null): Promise<boolean> {
     const { training } = this.job;
     const task = this.job.tasks[k];
-    const rows = this.tasks[k].train;
+    const rows = this.data.tasks[k].train;
     const mask = this.mask(k);
     const offset = this.stepsBefore(k);
-    this.send({ type: 'stage-start', stage: k, taskName: task.name, steps: task.steps, startStep, trainRows: rows.length, evalRows: this.tasks[k].eval.length, mask });
+    this.send({ type: 'stage-start', stage: k, taskName: task.name, steps: task.steps, startStep, trainRows: rows.length, evalRows: this.data.tasks[k].eval.length, mask });
     const ts = new TrainStep(this.cfg, this.params, mask, {
       lr: training.lr,
       schedule: training.schedule,
@@ -176,10 +170,7 @@ class StageRunner {
 
   /** Row k of the forgetting matrix: every task seen so far (all of them for the base model), then the probe. */
   async evaluate(k: number): Promise<void> {
-    const sets: { task: number; name: string; rows: EncodedRow[] }[] = [];
-    const seen = k === BASE_STAGE ? this.tasks.length - 1 : k;
-    for (let i = 0; i <= seen; i++) sets.push({ task: i, name: this.job.tasks[i].name, rows: this.tasks[i].eval });
-    if (this.probe != null) sets.push({ task: PROBE_TASK, name: 'prior knowledge', rows: this.probe });
+    const sets = evalSets(this.job, this.data, k);
     this.send({ type: 'evaluating', afterStage: k, sets: sets.length });
     const opts = { maxNewTokens: this.job.evaluation.maxNewTokens, batchSize: this.job.training.batchSize };
     for (const set of sets) {

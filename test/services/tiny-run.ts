@@ -25,12 +25,12 @@ export interface TinyRun {
   plan: string;
 }
 
-function writeModel(dir: string): void {
+function writeModel(dir: string, dtype: 'F32' | 'BF16'): void {
   mkdirSync(dir, { recursive: true });
   const raw = {
     model_type: 'llama', architectures: ['LlamaForCausalLM'], hidden_size: 32, intermediate_size: 64, num_hidden_layers: 2,
     num_attention_heads: 4, num_key_value_heads: 2, vocab_size: 266, max_position_embeddings: 64, rms_norm_eps: 1e-5,
-    rope_theta: 10000, tie_word_embeddings: false, bos_token_id: 0, eos_token_id: 1, torch_dtype: 'float32',
+    rope_theta: 10000, tie_word_embeddings: false, bos_token_id: 0, eos_token_id: 1, torch_dtype: dtype === 'BF16' ? 'bfloat16' : 'float32',
   };
   writeFileSync(join(dir, 'config.json'), JSON.stringify(raw, null, 2));
   const r = rng('tiny-run-weights');
@@ -40,18 +40,18 @@ function writeModel(dir: string): void {
     for (let i = 0; i < data.length; i++) data[i] = norm ? 1 : (r.next() - 0.5) * 0.2;
     return { name: s.name, shape: s.shape, data };
   });
-  writeModelWeights(dir, tensors);
+  writeModelWeights(dir, tensors, { dtype });
   writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(tinyTokenizerJson()));
   writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify({ bos_token: '<s>', eos_token: '</s>', pad_token: '<pad>', chat_template: CHAT_TEMPLATE }));
 }
 
 const WORDS = ['cat', 'dog', 'sun', 'map', 'pen', 'cup', 'hat', 'box', 'red', 'fox', 'owl', 'bee'];
 
-/** Writes the folder; `plan` overrides merge into the plan's sections. */
-export function tinyRun(overrides: { training?: object; evaluation?: object; freeze?: object } = {}): TinyRun {
+/** Writes the folder; the overrides merge into the plan's sections (dtype: how the model is stored). */
+export function tinyRun(overrides: { training?: object; evaluation?: object; freeze?: object; dtype?: 'F32' | 'BF16' } = {}): TinyRun {
   const root = mkdtempSync(join(tmpdir(), 'hft-run-'));
   const model = join(root, 'model');
-  writeModel(model);
+  writeModel(model, overrides.dtype ?? 'F32');
   const a = WORDS.map((w) => JSON.stringify({ instruction: `reverse ${w}`, output: [...w].reverse().join('') }));
   writeFileSync(join(root, 'reverse.jsonl'), `${a.join('\n')}\n`);
   const b = WORDS.map((w) => `"upper ${w}",${w.toUpperCase()}`);
