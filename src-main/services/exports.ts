@@ -69,7 +69,7 @@ export async function exportRun(store: Store, home: string, req: ExportRequest, 
   const out = resolve(req.out);
   const rw = runWeights(store, req.runId, { stage: req.stage, merge: req.merge });
   guardOut(out, [rw.modelDir, home]);
-  const readers = weightReaders(rw, onProgress);
+  const readers = hostReaders(rw, onProgress);
   const merge = mergeLabel(rw.merge);
   const format = req.format;
   const ggufType = format === 'gguf' ? (req.ggufType ?? 'F16') : null;
@@ -123,7 +123,7 @@ function provenance(store: Store, rw: RunWeights): Record<string, string> {
 }
 
 /** Readers over the run's weights in HF order; each read reports progress and frees its values. */
-function weightReaders(rw: RunWeights, onProgress: ExportProgress): WeightReader[] {
+function hostReaders(rw: RunWeights, onProgress: ExportProgress): WeightReader[] {
   const specs = paramSpecs(rw.cfg);
   let done = 0;
   return specs.map((spec) => ({

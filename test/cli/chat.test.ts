@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { answer, chatPromptIds, type ChatModel, type ChatSettings } from '../../src-main/cli/commands/chat.js';
+import { answer, chatPromptIds, type ChatModel, type ChatSettings } from '../../src-main/engine/chat.js';
 import { initBackend } from '../../src-main/engine/backend.js';
 import { loadModel } from '../../src-main/engine/load.js';
 import { loadDataset } from '../../src-main/formats/datasets/index.js';
