@@ -21,7 +21,7 @@ import { writeGguf, type GgufType } from '../formats/gguf/index.js';
 import { sourceDtypes, writeModelFolder, type WeightReader } from '../formats/model-folder.js';
 import { loadTokenizer } from '../formats/tokenizer/index.js';
 import type { Store } from '../store/index.js';
-import { appVersion } from './app-version.js';
+import { appVersion } from './app-files.js';
 import { RunError, storedPlan } from './runs.js';
 import { runWeights, type RunWeights } from './run-weights.js';
 

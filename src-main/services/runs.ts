@@ -103,6 +103,25 @@ function isAlive(pid: number): boolean {
   }
 }
 
+/**
+ * Deletes a run: its records (stages, metrics, evaluations, checkpoints, merge evaluations and
+ * export records, by cascade) and its folder of checkpoints. Exported model folders are the
+ * user's and stay. A run a live process is training is refused.
+ */
+export function deleteRun(store: Store, runId: string): boolean {
+  const run = store.runs.get(runId);
+  if (run == null) return false;
+  const { job } = storedPlan(run);
+  const lock = join(job.runDir, 'supervisor.lock');
+  if (existsSync(lock)) {
+    const pid = Number(readFileSync(lock, 'utf8'));
+    if (isAlive(pid)) throw new RunError(`run ${runId} is running (process ${pid}); stop it before deleting it`);
+  }
+  const removed = store.runs.remove(runId);
+  rmSync(job.runDir, { recursive: true, force: true });
+  return removed;
+}
+
 /** R, OP and BWT of a run from its recorded evaluations. */
 export function runForgetting(store: Store, runId: string): Forgetting {
   const run = store.runs.get(runId);

@@ -1,0 +1,104 @@
+/**
+ * The domain types the renderer sees: plain JSON data (no class instances, no functions), the
+ * same over Electron IPC and over `hft serve`'s WebSocket. Numbers that may be unknown are null,
+ * never NaN (JSON has no NaN). Stages and tasks are 0-based here; views add 1 for people.
+ */
+
+export type RunStatus = 'queued' | 'running' | 'paused' | 'failed' | 'done';
+
+export interface AppInfo {
+  version: string;
+  /** The app's data folder ($HFT_HOME or Electron's userData). */
+  home: string;
+  /** The bundled sample model folder, for "Try the sample". */
+  sampleModel: string;
+}
+
+export interface RunSummary {
+  id: string;
+  name: string;
+  status: RunStatus;
+  strategy: string;
+  ratio: number;
+  modelPath: string;
+  totalSteps: number;
+  /** Optimizer steps recorded so far. */
+  doneSteps: number;
+  op: number | null;
+  bwt: number | null;
+  backend: string | null;
+  error: string | null;
+  createdAt: string;
+  finishedAt: string | null;
+}
+
+export interface StageView {
+  index: number;
+  taskName: string;
+  steps: number;
+  status: 'pending' | 'running' | 'done';
+  /** Tensors trained in this stage (its HFT mask); null until the stage starts. */
+  trainable: string[] | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+/** The forgetting matrix (PAPER.md "Metrics"): R[k][i] exact-match accuracy after stage k on task i. */
+export interface ForgettingView {
+  accuracy: (number | null)[][];
+  loss: (number | null)[][];
+  /** Prior-knowledge probe accuracy after each stage. */
+  probe: (number | null)[];
+  base: { accuracy: (number | null)[]; probe: number | null };
+  op: number | null;
+  bwt: number | null;
+}
+
+export interface RunDetail {
+  run: RunSummary;
+  tasks: string[];
+  stages: StageView[];
+  forgetting: ForgettingView;
+}
+
+export interface MetricPoint {
+  step: number;
+  stage: number;
+  loss: number | null;
+  lr: number | null;
+  tokensPerS: number | null;
+  memoryBytes: number | null;
+}
+
+export interface ModelInfo {
+  path: string;
+  architecture: 'llama' | 'mistral' | 'qwen2';
+  layers: number;
+  hiddenSize: number;
+  heads: number;
+  kvHeads: number;
+  vocabSize: number;
+  /** Longest sequence the engine computes exactly (context, or the sliding window). */
+  maxLength: number;
+  params: number;
+  /** Stored dtype of the embedding (the model's main dtype). */
+  dtype: string;
+  hasChatTemplate: boolean;
+}
+
+/** The kinds of tensor in a decoder layer, in the order the mask picture shows them. */
+export const LAYER_KINDS = ['q', 'k', 'v', 'o', 'gate', 'up', 'down', 'input_norm', 'post_norm'] as const;
+export type LayerKind = (typeof LAYER_KINDS)[number];
+
+export interface MaskView {
+  strategy: string;
+  ratio: number;
+  seed: number;
+  stage: number;
+  /** grid[layer][kind] in LAYER_KINDS order: is that tensor trained in this stage. */
+  grid: boolean[][];
+  /** Embeddings, final norm and lm_head. */
+  embeddingsTrained: boolean;
+  trainableParams: number;
+  totalParams: number;
+}

@@ -1,0 +1,117 @@
+/**
+ * The contract's methods (src-main/contract/methods.ts) implemented on the services: what the
+ * Electron shell's IPC gate and `hft serve`'s WebSocket both dispatch to, after checking each
+ * argument against its schema. Results are plain JSON: NaN becomes null.
+ */
+import { LAYER_KINDS, type MethodName, type MetricPoint, type ModelInfo, type Params, type Result, type RunDetail, type RunSummary, type StageView } from '../contract/index.js';
+import { drawMask } from '../engine/masks.js';
+import { numel, paramSpecs } from '../engine/param-specs.js';
+import { readHfConfig } from '../formats/hf-config.js';
+import { sourceDtypes } from '../formats/model-folder.js';
+import { loadTokenizer } from '../formats/tokenizer/index.js';
+import type { RunRecord, Store } from '../store/index.js';
+import { appVersion, sampleModelDir } from './app-files.js';
+import { deleteRun, RunError, runForgetting, storedPlan } from './runs.js';
+
+export type Handlers = { [M in MethodName]: (params: Params<M>) => Promise<Result<M>> };
+
+export interface ApiContext {
+  store: Store;
+  /** The app's data folder. */
+  home: string;
+}
+
+const finite = (v: number): number | null => (Number.isFinite(v) ? v : null);
+
+function summary(store: Store, r: RunRecord): RunSummary {
+  return {
+    id: r.id,
+    name: r.name,
+    status: r.status,
+    strategy: r.strategy,
+    ratio: r.ratio,
+    modelPath: r.modelPath,
+    totalSteps: r.totalSteps,
+    doneSteps: store.metrics.lastStep(r.id),
+    op: r.op,
+    bwt: r.bwt,
+    backend: r.backend,
+    error: r.error,
+    createdAt: r.createdAt,
+    finishedAt: r.finishedAt,
+  };
+}
+
+function getRun(store: Store, runId: string): RunRecord {
+  const run = store.runs.get(runId);
+  if (run == null) throw new RunError(`no run with id ${runId}`);
+  return run;
+}
+
+function detail(store: Store, runId: string): RunDetail {
+  const run = getRun(store, runId);
+  const stages: StageView[] = store.stages.list(runId).map((s) => ({
+    index: s.idx,
+    taskName: s.taskName,
+    steps: s.steps,
+    status: s.status,
+    trainable: s.maskJson == null ? null : (JSON.parse(s.maskJson) as { trainable: string[] }).trainable,
+    startedAt: s.startedAt,
+    finishedAt: s.finishedAt,
+  }));
+  return { run: summary(store, run), tasks: storedPlan(run).job.tasks.map((t) => t.name), stages, forgetting: runForgetting(store, runId) };
+}
+
+function inspectModel(path: string): ModelInfo {
+  const cfg = readHfConfig(path);
+  const tokenizer = loadTokenizer(path);
+  return {
+    path,
+    architecture: cfg.modelType,
+    layers: cfg.numLayers,
+    hiddenSize: cfg.hiddenSize,
+    heads: cfg.numHeads,
+    kvHeads: cfg.numKvHeads,
+    vocabSize: cfg.vocabSize,
+    maxLength: cfg.maxSequenceLength,
+    params: paramSpecs(cfg).reduce((n, s) => n + numel(s.shape), 0),
+    dtype: sourceDtypes(path).dtype,
+    hasChatTemplate: tokenizer.hasChatTemplate,
+  };
+}
+
+export function apiHandlers(ctx: ApiContext): Handlers {
+  const { store } = ctx;
+  return {
+    'app.info': async () => ({ version: appVersion(), home: ctx.home, sampleModel: sampleModelDir() }),
+    'runs.list': async () => store.runs.list().map((r) => summary(store, r)),
+    'runs.get': async ({ runId }) => detail(store, runId),
+    'runs.metrics': async ({ runId, afterStep }) => {
+      getRun(store, runId);
+      return store.metrics.list(runId, { afterStep }).map(
+        (m): MetricPoint => ({ step: m.step, stage: m.stage, loss: finite(m.loss), lr: finite(m.lr), tokensPerS: finite(m.tokensPerS), memoryBytes: m.memoryBytes }),
+      );
+    },
+    'runs.delete': async ({ runId }) => ({ deleted: deleteRun(store, runId) }),
+    'models.inspect': async ({ path }) => inspectModel(path),
+    'masks.draw': async ({ modelPath, ...spec }) => {
+      const specs = paramSpecs(readHfConfig(modelPath));
+      const mask = drawMask(specs, spec);
+      const trained = new Set(mask.trainable);
+      const cfgLayers = Math.max(...specs.map((s) => s.layer ?? -1)) + 1;
+      const grid = Array.from({ length: cfgLayers }, (_, layer) =>
+        LAYER_KINDS.map((kind) => specs.some((s) => s.layer === layer && s.kind === kind && trained.has(s.name))),
+      );
+      return {
+        strategy: mask.strategy,
+        ratio: mask.ratio,
+        seed: mask.seed,
+        stage: mask.stage,
+        grid,
+        embeddingsTrained: trained.has('model.embed_tokens.weight'),
+        trainableParams: mask.trainableParams,
+        totalParams: mask.totalParams,
+      };
+    },
+  };
+}
