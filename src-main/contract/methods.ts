@@ -4,7 +4,7 @@
  * them through `api.ts`; the preload exposes exactly these names.
  */
 import { bool, num, obj, oneOf, opt, str, type Infer, type Schema } from './schema.js';
-import type { AppInfo, MaskView, MetricPoint, ModelInfo, RunDetail, RunSummary } from './types.js';
+import type { AppInfo, MaskView, MetricPoint, ModelInfo, RunDetail, RunEvent, RunSummary } from './types.js';
 
 const runId = str({ min: 1, max: 200 });
 const path = str({ min: 1, max: 4096 });
@@ -15,6 +15,14 @@ export const METHODS = {
   'runs.get': { params: obj({ runId }) },
   'runs.metrics': { params: obj({ runId, afterStep: opt(num({ int: true, min: 0 })) }) },
   'runs.delete': { params: obj({ runId }) },
+  /** A plan (resources/plan.schema.json) as JSON text; relative paths in it are relative to baseDir. */
+  'runs.start': { params: obj({ planJson: str({ min: 2, max: 1_000_000 }), baseDir: path }) },
+  /** Hold a live run at its next checkpoint. */
+  'runs.pause': { params: obj({ runId }) },
+  /** Let a paused live run go on, or continue a stopped or failed run from its newest checkpoint. */
+  'runs.resume': { params: obj({ runId }) },
+  /** End a live run at a checkpoint; it stays resumable. */
+  'runs.stop': { params: obj({ runId }) },
   'models.inspect': { params: obj({ path }) },
   'masks.draw': {
     params: obj({
@@ -38,6 +46,10 @@ export interface Results {
   'runs.get': RunDetail;
   'runs.metrics': MetricPoint[];
   'runs.delete': { deleted: boolean };
+  'runs.start': { runId: string };
+  'runs.pause': Record<string, never>;
+  'runs.resume': Record<string, never>;
+  'runs.stop': Record<string, never>;
   'models.inspect': ModelInfo;
   'masks.draw': MaskView;
 }
@@ -51,3 +63,11 @@ export type Api = { [M in MethodName]: (params: Params<M>) => Promise<Result<M>>
 export type Reply<T> = { ok: true; value: T } | { ok: false; error: string };
 
 export const METHOD_NAMES = Object.keys(METHODS) as MethodName[];
+
+/** Events the main side pushes to the renderer, by name. */
+export interface Events {
+  'run.event': RunEvent;
+}
+
+export type EventName = keyof Events;
+export const EVENT_NAMES: readonly EventName[] = ['run.event'];

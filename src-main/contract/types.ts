@@ -102,3 +102,15 @@ export interface MaskView {
   trainableParams: number;
   totalParams: number;
 }
+
+/** What happens in a live run, pushed to the renderer as the `run.event` event. */
+export type RunEvent =
+  | { runId: string; kind: 'ready'; backend: string; device: string }
+  | { runId: string; kind: 'stage-start'; stage: number; taskName: string; steps: number }
+  | { runId: string; kind: 'step'; stage: number; step: number; loss: number | null; lr: number | null; tokensPerS: number | null; memoryBytes: number | null }
+  | { runId: string; kind: 'eval'; afterStage: number; task: number; name: string; accuracy: number | null; loss: number | null }
+  | { runId: string; kind: 'checkpoint'; stage: number; step: number }
+  | { runId: string; kind: 'paused' | 'resumed' | 'stopped'; step: number }
+  | { runId: string; kind: 'warning'; message: string }
+  /** The trainer has ended: the run's status now, and the reason when it failed. */
+  | { runId: string; kind: 'finished'; status: RunStatus; error: string | null };

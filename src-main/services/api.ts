@@ -3,7 +3,7 @@
  * Electron shell's IPC gate and `hft serve`'s WebSocket both dispatch to, after checking each
  * argument against its schema. Results are plain JSON: NaN becomes null.
  */
-import { LAYER_KINDS, type MethodName, type MetricPoint, type ModelInfo, type Params, type Result, type RunDetail, type RunSummary, type StageView } from '../contract/index.js';
+import { LAYER_KINDS, type EventName, type Events, type MethodName, type MetricPoint, type ModelInfo, type Params, type Result, type RunDetail, type RunSummary, type StageView } from '../contract/index.js';
 import { drawMask } from '../engine/masks.js';
 import { numel, paramSpecs } from '../engine/param-specs.js';
 import { readHfConfig } from '../formats/hf-config.js';
@@ -11,6 +11,7 @@ import { sourceDtypes } from '../formats/model-folder.js';
 import { loadTokenizer } from '../formats/tokenizer/index.js';
 import type { RunRecord, Store } from '../store/index.js';
 import { appVersion, sampleModelDir } from './app-files.js';
+import { LiveRuns } from './live-runs.js';
 import { deleteRun, RunError, runForgetting, storedPlan } from './runs.js';
 
 export type Handlers = { [M in MethodName]: (params: Params<M>) => Promise<Result<M>> };
@@ -19,6 +20,8 @@ export interface ApiContext {
   store: Store;
   /** The app's data folder. */
   home: string;
+  /** Pushes an event to the renderer (IPC or WebSocket); live runs report through it. */
+  emit?: <E extends EventName>(event: E, data: Events[E]) => void;
 }
 
 const finite = (v: number): number | null => (Number.isFinite(v) ? v : null);
@@ -82,6 +85,7 @@ function inspectModel(path: string): ModelInfo {
 
 export function apiHandlers(ctx: ApiContext): Handlers {
   const { store } = ctx;
+  const live = new LiveRuns(store, ctx.home, (e) => ctx.emit?.('run.event', e));
   return {
     'app.info': async () => ({ version: appVersion(), home: ctx.home, sampleModel: sampleModelDir() }),
     'runs.list': async () => store.runs.list().map((r) => summary(store, r)),
@@ -93,6 +97,10 @@ export function apiHandlers(ctx: ApiContext): Handlers {
       );
     },
     'runs.delete': async ({ runId }) => ({ deleted: deleteRun(store, runId) }),
+    'runs.start': async ({ planJson, baseDir }) => ({ runId: live.start(planJson, baseDir) }),
+    'runs.pause': async ({ runId }) => (live.pause(runId), {}),
+    'runs.resume': async ({ runId }) => (live.resume(runId), {}),
+    'runs.stop': async ({ runId }) => (live.stop(runId), {}),
     'models.inspect': async ({ path }) => inspectModel(path),
     'masks.draw': async ({ modelPath, ...spec }) => {
       const specs = paramSpecs(readHfConfig(modelPath));

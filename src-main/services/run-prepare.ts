@@ -47,6 +47,11 @@ export function readPlan(planFile: string): Plan {
   } catch (e) {
     throw new Error(`cannot read the plan ${planFile}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
   }
+  return planFromText(text, planFile);
+}
+
+/** A plan from its JSON text; `planFile` names it in errors and anchors its relative paths. */
+export function planFromText(text: string, planFile: string): Plan {
   const plan = parsePlan(text, planFile);
   const missing = checkPlanFiles(plan);
   if (missing != null) throw missing;

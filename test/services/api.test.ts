@@ -3,10 +3,10 @@
  * screens will show, checked against the store's records, config.json and the paper's mask rule.
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LAYER_KINDS } from '../../src-main/contract/index.js';
+import { LAYER_KINDS, type RunEvent } from '../../src-main/contract/index.js';
 import { apiHandlers, type Handlers } from '../../src-main/services/api.js';
 import { launchRun, runForgetting } from '../../src-main/services/runs.js';
 import { prepareRun, readPlan } from '../../src-main/services/run-prepare.js';
@@ -19,10 +19,11 @@ let t: TinyRun;
 let store: Store;
 let api: Handlers;
 let runId: string;
+const events: RunEvent[] = [];
 beforeAll(async () => {
   t = tinyRun();
   store = openStore(t.db);
-  api = apiHandlers({ store, home: t.home });
+  api = apiHandlers({ store, home: t.home, emit: (_name, e) => events.push(e) });
   runId = prepareRun(store, t.home, readPlan(t.plan)).runId;
   const record = await launchRun(store, runId).finished;
   expect(record.status, record.error ?? '').toBe('done');
@@ -94,4 +95,31 @@ describe('api handlers', () => {
     expect(store.stages.list(other)).toEqual([]);
     expect(await api['runs.delete']({ runId: other })).toEqual({ deleted: false });
   });
+
+  it('runs.start, pause, resume and stop drive a live run, reported as events', async () => {
+    const until = async (pred: (e: RunEvent) => boolean) => {
+      for (let i = 0; i < 3000 && !events.some(pred); i++) await new Promise((r) => setTimeout(r, 20));
+      expect(events.some(pred)).toBe(true);
+    };
+    const planJson = readFileSync(t.plan, 'utf8');
+    const before = store.runs.list().length;
+    await expect(api['runs.start']({ planJson: planJson.replace('"category"', '"categroy"'), baseDir: dirname(t.plan) })).rejects.toThrow(/did you mean "category"/);
+    expect(store.runs.list()).toHaveLength(before); // refused before anything is recorded
+
+    const { runId: live } = await api['runs.start']({ planJson, baseDir: dirname(t.plan) });
+    await until((e) => e.runId === live && e.kind === 'step');
+    await api['runs.pause']({ runId: live });
+    await until((e) => e.runId === live && e.kind === 'paused');
+    await api['runs.resume']({ runId: live });
+    await until((e) => e.runId === live && e.kind === 'resumed');
+    await api['runs.stop']({ runId: live });
+    await until((e) => e.runId === live && e.kind === 'finished');
+    expect(store.runs.get(live)!.status).toBe('paused');
+    await expect(api['runs.pause']({ runId: live })).rejects.toThrow(/is not running here/);
+    await api['runs.resume']({ runId: live }); // continues from its newest checkpoint
+    await until((e) => e.runId === live && e.kind === 'finished' && e.status === 'done');
+    const kinds = new Set(events.filter((e) => e.runId === live).map((e) => e.kind));
+    for (const k of ['ready', 'stage-start', 'step', 'checkpoint', 'eval', 'paused', 'resumed', 'stopped', 'finished']) expect(kinds.has(k as RunEvent['kind']), k).toBe(true);
+    expect(JSON.parse(JSON.stringify(events))).toEqual(events); // plain JSON: no NaN, no classes
+  }, 300_000);
 });
