@@ -135,6 +135,16 @@ const COMMANDS: Record<string, CommandEntry> = {
     ],
     load: async () => (await import('./commands/chat.js')).chat,
   },
+  serve: {
+    summary: 'the app in a browser: prints http://127.0.0.1:PORT/?token=... and runs until Ctrl+C',
+    flags: [
+      ['--port P', 'port on 127.0.0.1 (default 5183, or any free port if that is taken); 0 = any free port'],
+      ['--ui DIR', 'serve an already built interface from DIR (default: out/renderer, built on first run)'],
+      DB,
+    ],
+    notes: ['Only this computer can reach it. From another computer: ssh -L P:127.0.0.1:P <host>, then open the printed address (same port on both sides).'],
+    load: async () => (await import('./commands/serve.js')).serve,
+  },
   demo: {
     summary: 'the sample model and tasks, trained with HFT and with full fine-tuning, side by side',
     flags: [DB, ...BACKEND],

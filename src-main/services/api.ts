@@ -22,6 +22,8 @@ export interface ApiContext {
   home: string;
   /** Pushes an event to the renderer (IPC or WebSocket); live runs report through it. */
   emit?: <E extends EventName>(event: E, data: Events[E]) => void;
+  /** The live runs' supervisor, when the caller stops them at shutdown (LiveRuns.stopAll); else one is made. */
+  live?: LiveRuns;
 }
 
 const finite = (v: number): number | null => (Number.isFinite(v) ? v : null);
@@ -85,7 +87,7 @@ function inspectModel(path: string): ModelInfo {
 
 export function apiHandlers(ctx: ApiContext): Handlers {
   const { store } = ctx;
-  const live = new LiveRuns(store, ctx.home, (e) => ctx.emit?.('run.event', e));
+  const live = ctx.live ?? new LiveRuns(store, ctx.home, (e) => ctx.emit?.('run.event', e));
   return {
     'app.info': async () => ({ version: appVersion(), home: ctx.home, sampleModel: sampleModelDir() }),
     'runs.list': async () => store.runs.list().map((r) => summary(store, r)),

@@ -68,9 +68,11 @@ export class LiveRuns {
     else this.launch(runId);
   }
 
-  /** Waits for every live run to end (used at shutdown and by tests). */
-  async settled(): Promise<void> {
-    await Promise.all([...this.live.values()].map((h) => h.finished));
+  /** At shutdown: stops every live run at a checkpoint (each stays resumable) and waits for them. */
+  async stopAll(): Promise<void> {
+    const handles = [...this.live.values()];
+    for (const h of handles) h.stop();
+    await Promise.all(handles.map((h) => h.finished));
   }
 
   private handle(runId: string): RunHandle {

@@ -26,9 +26,10 @@ export function errorLine(e: unknown, fallback = 'the call failed'): string {
   return line.length > MAX_ERROR_CHARS ? `${line.slice(0, MAX_ERROR_CHARS)}...` : line;
 }
 
-function describeName(m: unknown): string {
-  if (typeof m !== 'string') return `a ${m === null ? 'null' : typeof m} instead of a method name`;
-  return JSON.stringify(m.length > 100 ? `${m.slice(0, 100)}...` : m);
+function unknownMethod(m: unknown): string {
+  if (typeof m === 'string') return `unknown method ${JSON.stringify(m.length > 100 ? `${m.slice(0, 100)}...` : m)}`;
+  const got = m === null ? 'null' : Array.isArray(m) ? 'an array' : typeof m;
+  return `the method name must be text, got ${got}`;
 }
 
 /**
@@ -36,8 +37,9 @@ function describeName(m: unknown): string {
  * e.g. apiHandlers(...)), after checking both. Resolves with {ok: true, value} or {ok: false, error}.
  */
 export async function dispatch(handlers: Api, method: unknown, params: unknown): Promise<Reply<unknown>> {
-  if (!isMethodName(method)) return { ok: false, error: `unknown method ${describeName(method)}` };
-  const handler: unknown = Object.hasOwn(handlers, method) ? handlers[method] : undefined;
+  if (!isMethodName(method)) return { ok: false, error: unknownMethod(method) };
+  // `method` is a contract name (never __proto__ or constructor), so this lookup is safe.
+  const handler: unknown = handlers[method];
   if (typeof handler !== 'function') return { ok: false, error: `${method} is not available in this app` };
   let checked: unknown;
   try {
