@@ -1,6 +1,7 @@
 /**
  * electron-vite build: main process, preload and renderer from the project's own folders
- * (`src-main/app`, `src-main/preload`, `src-renderer`), output to `out/`.
+ * (`src-main/app`, `src-main/preload`, `src-renderer`), output to `out/`. The main build has two
+ * entries: the app (out/main/index.js) and the trainer's utility-process entry (out/main/trainer.js).
  */
 import { resolve } from 'node:path';
 import { defineConfig } from 'electron-vite';
@@ -8,7 +9,15 @@ import vue from '@vitejs/plugin-vue';
 
 export default defineConfig({
   main: {
-    build: { rolldownOptions: { input: { index: resolve(__dirname, 'src-main/app/index.ts') } } },
+    // index: the app; trainer: the trainer process started with utilityProcess (app/trainer-utility.ts).
+    build: {
+      rolldownOptions: {
+        input: {
+          index: resolve(__dirname, 'src-main/app/index.ts'),
+          trainer: resolve(__dirname, 'src-main/app/trainer-utility-entry.ts'),
+        },
+      },
+    },
   },
   preload: {
     // Sandboxed preloads must be CommonJS.

@@ -5,3 +5,4 @@
 export * from './methods.js';
 export * from './schema.js';
 export * from './types.js';
+export * from './wire.js';

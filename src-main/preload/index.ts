@@ -1,9 +1,24 @@
 /**
- * Preload: the only bridge between the renderer and the main process.
+ * Preload (DESIGN §8): the only bridge between the sandboxed renderer and the main process. It
+ * exposes one object, `window.hft`: one function per contract method and `events.on` for the
+ * contract's events (bridge.ts), nothing else. The raw ipcRenderer never crosses into the page,
+ * and neither does an IPC event object: the page gets closures over `invoke` and `on` only.
  *
- * A placeholder until the desktop-app issue exposes the typed contract; for now it exposes
- * only the app version, and never the raw ipcRenderer.
+ * Built as CommonJS (sandboxed preloads cannot be ES modules) with the contract bundled in.
  */
-import { contextBridge } from 'electron';
+import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
+import { createBridge } from './bridge.js';
 
-contextBridge.exposeInMainWorld('hft', { version: '0.1.0' });
+contextBridge.exposeInMainWorld(
+  'hft',
+  createBridge(
+    (channel, method, params) => ipcRenderer.invoke(channel, method, params),
+    (channel, listener) => {
+      const forward = (_event: IpcRendererEvent, name: unknown, data: unknown): void => listener(name, data);
+      ipcRenderer.on(channel, forward);
+      return () => {
+        ipcRenderer.removeListener(channel, forward);
+      };
+    },
+  ),
+);

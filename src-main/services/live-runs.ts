@@ -9,6 +9,7 @@ import type { Store } from '../store/index.js';
 import type { FromTrainer } from '../trainer/protocol.js';
 import { planFromText, prepareRun } from './run-prepare.js';
 import { launchRun, RunError, type RunHandle } from './runs.js';
+import { startWorker, type WorkerLauncher } from './trainer-host.js';
 
 const finite = (v: number): number | null => (Number.isFinite(v) ? v : null);
 
@@ -43,6 +44,8 @@ export class LiveRuns {
     private readonly store: Store,
     private readonly home: string,
     private readonly emit: (e: RunEvent) => void,
+    /** How trainers start: fork by default; the Electron shell passes utilityProcess. */
+    private readonly launcher: WorkerLauncher = startWorker,
   ) {}
 
   /** Validates the plan and its datasets (nothing is recorded if they fail), records and starts the run. */
@@ -82,10 +85,15 @@ export class LiveRuns {
   }
 
   private launch(runId: string): void {
-    const h = launchRun(this.store, runId, (m) => {
-      const e = toRunEvent(runId, m);
-      if (e != null) this.emit(e);
-    });
+    const h = launchRun(
+      this.store,
+      runId,
+      (m) => {
+        const e = toRunEvent(runId, m);
+        if (e != null) this.emit(e);
+      },
+      this.launcher,
+    );
     this.live.set(runId, h);
     void h.finished.then((record) => {
       this.live.delete(runId);

@@ -10,7 +10,7 @@ import type { FromTrainer } from '../trainer/protocol.js';
 import { forgettingMatrix, type Forgetting } from './forgetting.js';
 import { finishedStages } from './run-weights.js';
 import { RunError, runForgetting, storedPlan } from './runs.js';
-import { startWorker } from './trainer-host.js';
+import { startWorker, type WorkerLauncher } from './trainer-host.js';
 
 export interface MergeCandidate {
   merge: MergeSpec;
@@ -39,7 +39,13 @@ function missingStages(store: Store, runId: string, merge: MergeSpec, stages: nu
  * Evaluates (or reads back) each candidate on every finished stage of the run and returns their
  * matrices in the order given. `onMessage` sees the worker's progress messages.
  */
-export async function evaluateMerges(store: Store, runId: string, candidates: MergeSpec[], onMessage: (m: FromTrainer) => void = () => {}): Promise<MergeCandidate[]> {
+export async function evaluateMerges(
+  store: Store,
+  runId: string,
+  candidates: MergeSpec[],
+  onMessage: (m: FromTrainer) => void = () => {},
+  launch: WorkerLauncher = startWorker,
+): Promise<MergeCandidate[]> {
   const run = store.runs.get(runId);
   if (run == null) throw new RunError(`no run with id ${runId}; \`hft runs\` lists them`);
   const { job } = storedPlan(run);
@@ -56,7 +62,7 @@ export async function evaluateMerges(store: Store, runId: string, candidates: Me
         return { stage, checkpoint: { path: c.path, manifestSha256: c.manifestSha256 } };
       }),
     };
-    const worker = startWorker({ type: 'evaluate-merges', work }, (m) => {
+    const worker = launch({ type: 'evaluate-merges', work }, (m) => {
       if (m.type === 'merge-eval') {
         store.mergeEvals.upsert(runId, { merge: m.merge, afterStage: m.afterStage, task: m.task, loss: m.loss, accuracy: m.accuracy, examples: m.examples });
       }

@@ -14,7 +14,7 @@ import type { CheckpointRef, FromTrainer } from '../trainer/protocol.js';
 import { forgettingMatrix, type Forgetting } from './forgetting.js';
 import type { StoredPlan } from './run-prepare.js';
 import { RunRecorder } from './run-recorder.js';
-import { startTrainer } from './trainer-host.js';
+import { startWorker, type WorkerLauncher } from './trainer-host.js';
 
 export interface RunHandle {
   readonly runId: string;
@@ -41,7 +41,7 @@ export function storedPlan(run: RunRecord): StoredPlan {
 }
 
 /** Starts (status queued) or continues (paused, failed, or running with no live trainer) a run. */
-export function launchRun(store: Store, runId: string, onMessage: (m: FromTrainer) => void = () => {}): RunHandle {
+export function launchRun(store: Store, runId: string, onMessage: (m: FromTrainer) => void = () => {}, launch: WorkerLauncher = startWorker): RunHandle {
   const run = store.runs.get(runId);
   if (run == null) throw new RunError(`no run with id ${runId}; \`hft runs\` lists them`);
   if (run.status === 'done') throw new RunError(`run ${runId} is already done`);
@@ -55,7 +55,7 @@ export function launchRun(store: Store, runId: string, onMessage: (m: FromTraine
   removePartialCheckpoints(job.runDir); // a trainer killed mid-write leaves its temp folder
   const recorder = new RunRecorder(store, runId, job.tasks.length);
   store.runs.setStatus(runId, 'running');
-  const trainer = startTrainer(job, resumeFrom, (m) => {
+  const trainer = launch({ type: 'start', job, resumeFrom }, (m) => {
     recorder.record(m);
     onMessage(m);
   });

@@ -10,7 +10,7 @@ import { fork } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { CheckpointRef, FromTrainer, ToTrainer, TrainerJob } from '../trainer/protocol.js';
+import type { FromTrainer, ToTrainer } from '../trainer/protocol.js';
 
 export interface TrainerExit {
   /** True when the trainer reported `done` and exited cleanly. */
@@ -39,9 +39,8 @@ function entry(): { file: string; execArgv: string[] } {
   return { file, execArgv: ['--import', tsx] };
 }
 
-export function startTrainer(job: TrainerJob, resumeFrom: CheckpointRef[], onMessage: (m: FromTrainer) => void): TrainerHandle {
-  return startWorker({ type: 'start', job, resumeFrom }, onMessage);
-}
+/** Starts a trainer process: child_process.fork here; the Electron shell passes a utilityProcess one. */
+export type WorkerLauncher = (first: Extract<ToTrainer, { type: 'start' | 'evaluate-merges' }>, onMessage: (m: FromTrainer) => void) => TrainerHandle;
 
 /** A trainer process given its first message: a run to train, or merges to evaluate. */
 export function startWorker(first: Extract<ToTrainer, { type: 'start' | 'evaluate-merges' }>, onMessage: (m: FromTrainer) => void): TrainerHandle {
@@ -83,7 +82,7 @@ export function startWorker(first: Extract<ToTrainer, { type: 'start' | 'evaluat
   };
 }
 
-function looksOutOfMemory(stderr: string): boolean {
+export function looksOutOfMemory(stderr: string): boolean {
   return /heap out of memory|Allocation failed|Cannot enlarge memory|out of memory/i.test(stderr);
 }
 

@@ -3,7 +3,7 @@
  * on 127.0.0.1 only. The page is public (it holds no data); the API is not. A WebSocket handshake
  * is refused with 403 before any message is read unless its Host and Origin name this server and
  * its `token` query parameter is this launch's token (request-guards.ts). The wire format is in
- * ws-protocol.ts. Nothing a client sends can crash the server: bad messages get an error reply,
+ * contract/wire.ts. Nothing a client sends can crash the server: bad messages get an error reply,
  * oversized ones close that socket (1009).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -14,7 +14,7 @@ import type { Api, EventName, Events } from '../contract/index.js';
 import { dispatch, errorLine } from './dispatch.js';
 import { hostProblem, newToken, originProblem, tokenMatches } from './request-guards.js';
 import { COMMON_HEADERS, readPageCsp, serveCsp, staticFiles, type StaticHandler } from './static-files.js';
-import { API_PATH, TOKEN_PARAM, type CallId, type ReplyMessage } from './ws-protocol.js';
+import { API_PATH, TOKEN_PARAM, type CallId, type ReplyMessage } from '../contract/wire.js';
 
 /** Largest message a client may send, in bytes; larger ones close the socket with 1009. */
 export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;

@@ -1,6 +1,6 @@
 /**
- * The wire format of `hft serve`'s WebSocket, as the browser sees it. Pure TypeScript (no Node
- * imports) so the renderer's api.ts can use the same types.
+ * The wire format of `hft serve`'s WebSocket, as the browser sees it: part of the contract, so the
+ * renderer's api.ts and the server (transport/ws-server.ts) share it.
  *
  * The page is opened at `http://127.0.0.1:PORT/?token=TOKEN`. It connects to
  * `ws://<its own host>/api?token=TOKEN` (the token from its own query string); the server refuses
@@ -13,7 +13,7 @@
  *                     {event, data}                 pushed by the server (no id)
  * Replies can arrive out of order: match them by id.
  */
-import type { EventName, Events, Reply } from '../contract/index.js';
+import type { EventName, Events, Reply } from './methods.js';
 
 /** Path of the WebSocket endpoint. */
 export const API_PATH = '/api';

@@ -1,0 +1,27 @@
+/** The hash router's addresses: each route survives href → parseHash, odd paths included. */
+import { describe, expect, it } from 'vitest';
+import { href, parseHash, type Route } from '../../src-renderer/router.js';
+
+describe('router', () => {
+  it('round-trips every route, with paths holding slashes, #, %, spaces and non-Latin letters', () => {
+    const routes: Route[] = [
+      { name: 'home' },
+      { name: 'history' },
+      { name: 'run', runId: '20261127-123403-88eb' },
+      { name: 'run', runId: 'a/b#c?d%e f' },
+      { name: 'model', path: '/work/main/resources/sample' },
+      { name: 'model', path: 'C:\\Users\\Zoë\\models\\模型 #1 100%' },
+    ];
+    for (const r of routes) expect(parseHash(href(r))).toEqual(r);
+  });
+
+  it('reads an empty address as Home, and anything unknown or broken as not found', () => {
+    expect(parseHash('')).toEqual({ name: 'home' });
+    expect(parseHash('#')).toEqual({ name: 'home' });
+    expect(parseHash('#/')).toEqual({ name: 'home' });
+    expect(parseHash('#/nowhere')).toEqual({ name: 'not-found', hash: '#/nowhere' });
+    expect(parseHash('#/runs/')).toEqual({ name: 'not-found', hash: '#/runs/' });
+    expect(parseHash('#/runs/a/b')).toEqual({ name: 'not-found', hash: '#/runs/a/b' });
+    expect(parseHash('#/runs/%E0%A4%A')).toEqual({ name: 'not-found', hash: '#/runs/%E0%A4%A' });
+  });
+});
