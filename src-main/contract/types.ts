@@ -45,12 +45,17 @@ export interface StageView {
 
 /** The forgetting matrix (PAPER.md "Metrics"): R[k][i] exact-match accuracy after stage k on task i. */
 export interface ForgettingView {
+  /** R[k][i] accuracy, null where not evaluated or not checkable. T×T, lower triangle filled. */
   accuracy: (number | null)[][];
+  /** The same layout for eval loss. */
   loss: (number | null)[][];
-  /** Prior-knowledge probe accuracy after each stage. */
+  /** The probe's accuracy after each stage (null without a probe). */
   probe: (number | null)[];
+  /** The base model before any training: accuracy on each task, and on the probe. */
   base: { accuracy: (number | null)[]; probe: number | null };
+  /** Overall performance: mean accuracy after the last stage. */
   op: number | null;
+  /** Backward transfer: mean change on earlier tasks since each was trained (negative = forgotten). */
   bwt: number | null;
 }
 

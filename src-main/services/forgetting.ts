@@ -7,6 +7,7 @@
  * The score is exact-match accuracy. A task without checkable answers has no accuracy; it is left
  * out of OP and BWT (both are null when no task counts, and BWT needs at least two tasks).
  */
+import type { ForgettingView } from '../contract/index.js';
 import { BASE_MODEL_STAGE, PRIOR_KNOWLEDGE_TASK } from '../store/index.js';
 
 export interface EvalCell {
@@ -17,18 +18,8 @@ export interface EvalCell {
   accuracy: number | null;
 }
 
-export interface Forgetting {
-  /** R[k][i] accuracy, null where not evaluated or not checkable. T×T, lower triangle filled. */
-  accuracy: (number | null)[][];
-  /** The same layout for eval loss. */
-  loss: (number | null)[][];
-  /** The probe's accuracy after each stage (null without a probe). */
-  probe: (number | null)[];
-  /** The base model before any training: accuracy on each task, and on the probe. */
-  base: { accuracy: (number | null)[]; probe: number | null };
-  op: number | null;
-  bwt: number | null;
-}
+/** The matrix as the app and the CLI show it (the contract's ForgettingView). */
+export type Forgetting = ForgettingView;
 
 export function forgettingMatrix(cells: readonly EvalCell[], tasks: number): Forgetting {
   const grid = () => Array.from({ length: tasks }, () => new Array<number | null>(tasks).fill(null));
@@ -47,7 +38,7 @@ export function forgettingMatrix(cells: readonly EvalCell[], tasks: number): For
       probe[c.afterStage] = c.accuracy;
     } else if (c.task < tasks) {
       accuracy[c.afterStage][c.task] = c.accuracy;
-      loss[c.afterStage][c.task] = c.loss;
+      loss[c.afterStage][c.task] = c.loss != null && Number.isFinite(c.loss) ? c.loss : null; // NaN (no rows) is not a loss
     }
   }
   const last = tasks - 1;
