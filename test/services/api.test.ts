@@ -8,10 +8,10 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LAYER_KINDS, type RunEvent } from '../../src-main/contract/index.js';
 import { apiHandlers, type Handlers } from '../../src-main/services/api.js';
-import { launchRun, runForgetting } from '../../src-main/services/runs.js';
+import { runForgetting } from '../../src-main/services/runs.js';
 import { prepareRun, readPlan } from '../../src-main/services/run-prepare.js';
 import { openStore, type Store } from '../../src-main/store/index.js';
-import { tinyRun, type TinyRun } from './tiny-run.js';
+import { finishTinyRun, tinyRun, type TinyRun } from './tiny-run.js';
 
 const SAMPLE = fileURLToPath(new URL('../../resources/sample/', import.meta.url));
 
@@ -24,9 +24,7 @@ beforeAll(async () => {
   t = tinyRun();
   store = openStore(t.db);
   api = apiHandlers({ store, home: t.home, emit: (_name, e) => events.push(e) });
-  runId = prepareRun(store, t.home, readPlan(t.plan)).runId;
-  const record = await launchRun(store, runId).finished;
-  expect(record.status, record.error ?? '').toBe('done');
+  runId = await finishTinyRun(store, t);
 }, 300_000);
 afterAll(() => {
   store?.close();

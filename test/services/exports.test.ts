@@ -21,12 +21,12 @@ import { openModelWeights, INDEX_FILE } from '../../src-main/formats/safetensors
 import { loadTokenizer } from '../../src-main/formats/tokenizer/index.js';
 import { exportRun, type ExportRequest } from '../../src-main/services/exports.js';
 import { runWeights } from '../../src-main/services/run-weights.js';
-import { launchRun, storedPlan } from '../../src-main/services/runs.js';
+import { storedPlan } from '../../src-main/services/runs.js';
 import { prepareRun, readPlan } from '../../src-main/services/run-prepare.js';
 import { openStore, type Store } from '../../src-main/store/index.js';
 import { evaluateSet } from '../../src-main/trainer/evaluate.js';
 import { evalSets, loadJobData } from '../../src-main/trainer/task-data.js';
-import { tinyRun, type TinyRun } from './tiny-run.js';
+import { finishTinyRun, tinyRun, type TinyRun } from './tiny-run.js';
 
 const TORCH_LOGITS = fileURLToPath(new URL('../fixtures/torch_logits.py', import.meta.url));
 
@@ -41,9 +41,7 @@ let out: string;
 async function finishedRun(dtype: 'F32' | 'BF16'): Promise<Case> {
   const t = tinyRun({ dtype });
   const store = openStore(t.db);
-  const runId = prepareRun(store, t.home, readPlan(t.plan)).runId;
-  const record = await launchRun(store, runId).finished;
-  expect(record.status, record.error ?? '').toBe('done');
+  const runId = await finishTinyRun(store, t);
   const c = { t, store, runId };
   cases.push(c);
   return c;

@@ -7,10 +7,10 @@
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evaluateMerges } from '../../src-main/services/merge-evals.js';
-import { launchRun, runForgetting } from '../../src-main/services/runs.js';
+import { runForgetting } from '../../src-main/services/runs.js';
 import { prepareRun, readPlan } from '../../src-main/services/run-prepare.js';
 import { openStore, type Store } from '../../src-main/store/index.js';
-import { tinyRun, type TinyRun } from './tiny-run.js';
+import { finishTinyRun, tinyRun, type TinyRun } from './tiny-run.js';
 
 let t: TinyRun;
 let store: Store;
@@ -19,9 +19,7 @@ let runId: string;
 beforeAll(async () => {
   t = tinyRun();
   store = openStore(t.db);
-  runId = prepareRun(store, t.home, readPlan(t.plan)).runId;
-  const record = await launchRun(store, runId).finished;
-  expect(record.status, record.error ?? '').toBe('done');
+  runId = await finishTinyRun(store, t);
 }, 300_000);
 afterAll(() => {
   store?.close();

@@ -11,6 +11,9 @@ import { rng } from '../../src-main/engine/rng.js';
 import { paramSpecs, numel } from '../../src-main/engine/param-specs.js';
 import { parseHfConfig } from '../../src-main/formats/hf-config.js';
 import { writeModelWeights } from '../../src-main/formats/safetensors/index.js';
+import { prepareRun, readPlan } from '../../src-main/services/run-prepare.js';
+import { launchRun } from '../../src-main/services/runs.js';
+import type { Store } from '../../src-main/store/index.js';
 import { tinyTokenizerJson } from '../formats/tokenizer/helpers.js';
 
 export const CHAT_TEMPLATE =
@@ -68,4 +71,12 @@ export function tinyRun(overrides: { training?: object; evaluation?: object; fre
   writeFileSync(join(root, 'plan.json'), JSON.stringify(plan, null, 2));
   const home = join(root, 'home');
   return { root, home, db: join(home, 'hft.db'), model, plan: join(root, 'plan.json') };
+}
+
+/** Records the tiny plan as a run in `store` and trains it to the end; returns its id. */
+export async function finishTinyRun(store: Store, t: TinyRun): Promise<string> {
+  const runId = prepareRun(store, t.home, readPlan(t.plan)).runId;
+  const record = await launchRun(store, runId).finished;
+  if (record.status !== 'done') throw new Error(`the tiny run ended ${record.status}: ${record.error}`);
+  return runId;
 }

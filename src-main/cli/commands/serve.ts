@@ -24,7 +24,7 @@ import { intFlag, parseFlags, UsageError } from '../args.js';
 
 /** The port tried when --port is not given; any free port if it is taken. */
 export const DEFAULT_PORT = 5183;
-/** A build takes about 20 s on two cores; give up after 10 minutes. */
+/** A build took 2-20 s on two cores (measured); give up after 10 minutes. */
 const BUILD_TIMEOUT_MS = 10 * 60_000;
 
 /** The folder holding hft-studio's package.json, walking up from this file. */
@@ -55,9 +55,9 @@ function newestMtime(dir: string): number {
 /** Why the interface must be (re)built, or null when out/renderer is current. */
 export function buildReason(root: string, rendererDir: string): string | null {
   const index = join(rendererDir, 'index.html');
-  if (!existsSync(index)) return 'building the interface (first run, about 20 s)...';
+  if (!existsSync(index)) return 'building the interface (first run, a few seconds)...';
   const sources = Math.max(newestMtime(join(root, 'src-renderer')), newestMtime(join(root, 'src-main', 'contract')));
-  return sources > statSync(index).mtimeMs ? 'the interface changed since it was built; rebuilding it (about 20 s)...' : null;
+  return sources > statSync(index).mtimeMs ? 'the interface changed since it was built; rebuilding it (a few seconds)...' : null;
 }
 
 /** Builds the renderer with electron-vite into a temporary folder, then moves it to `rendererDir`. */
