@@ -13,6 +13,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { apiHandlers } from '../services/api.js';
 import { appRoot } from '../services/app-files.js';
+import { ChatSessions } from '../services/chat-sessions.js';
 import { appPaths } from '../services/home.js';
 import { LiveRuns } from '../services/live-runs.js';
 import { openStore, type Store } from '../store/index.js';
@@ -45,6 +46,7 @@ function start(): void {
 
   let store: Store | null = null;
   let live: LiveRuns | null = null;
+  let chats: ChatSessions | null = null;
   let win: BrowserWindow | null = null;
   const openWindow = (): void => {
     win = createAppWindow({ preload: join(mainDir, '../preload/index.cjs'), target: renderer.target, guard });
@@ -67,8 +69,15 @@ function start(): void {
       const nativeBinding = electronSqliteBinding(appRoot(), { electron: process.versions.electron, platform: process.platform, arch: process.arch });
       store = openStore(appPaths({ home }).db, { nativeBinding });
       const emit = windowEmitter(() => BrowserWindow.getAllWindows().map((w) => w.webContents), renderer.isTrustedUrl);
-      live = new LiveRuns(store, home, (e) => emit('run.event', e), utilityWorkerLauncher(join(mainDir, 'trainer.js')));
-      registerIpc(apiHandlers({ store, home, emit, live }), renderer.isTrustedUrl);
+      const launcher = utilityWorkerLauncher(join(mainDir, 'trainer.js'));
+      live = new LiveRuns(store, home, (e) => emit('run.event', e), launcher);
+      chats = new ChatSessions(store, (e) => emit('chat.event', e), launcher);
+      const pickFolder = async (title: string): Promise<string | null> => {
+        const options = { title, properties: ['openDirectory' as const] };
+        const picked = win === null ? await dialog.showOpenDialog(options) : await dialog.showOpenDialog(win, options);
+        return picked.canceled ? null : (picked.filePaths[0] ?? null);
+      };
+      registerIpc(apiHandlers({ store, home, emit, live, chats, launcher, pickFolder }), renderer.isTrustedUrl);
     } catch (e) {
       dialog.showErrorBox('HFT Studio cannot start', e instanceof Error ? e.message : String(e));
       store?.close();
@@ -87,6 +96,7 @@ function start(): void {
   // Quitting stops live runs at a checkpoint first (each stays resumable), then closes the store.
   let stopping = false;
   app.on('before-quit', (event) => {
+    void chats?.stopAll();
     if (live === null || stopping) return;
     event.preventDefault();
     stopping = true;

@@ -7,7 +7,7 @@
  */
 import { utilityProcess } from 'electron';
 import { looksOutOfMemory, type TrainerExit, type TrainerHandle, type WorkerLauncher } from '../services/trainer-host.js';
-import type { FromTrainer } from '../trainer/protocol.js';
+import { isFinalMessage, type FromTrainer } from '../trainer/protocol.js';
 
 /** Same wording as trainer-host.ts, so a failure reads the same in the app and in the CLI. */
 function describeExit(code: number, fatal: string | null, stderr: string): string {
@@ -31,7 +31,7 @@ export function utilityWorkerLauncher(entryFile: string): WorkerLauncher {
     let fatal: string | null = null;
     child.on('message', (m: FromTrainer) => {
       if (m.type === 'error') reported = m;
-      if (m.type === 'done' || m.type === 'stopped') finished = true;
+      if (isFinalMessage(m)) finished = true;
       onMessage(m);
     });
     // Electron reports a fatal V8 error here, then still emits exit.

@@ -119,3 +119,98 @@ export type RunEvent =
   | { runId: string; kind: 'warning'; message: string }
   /** The trainer has ended: the run's status now, and the reason when it failed. */
   | { runId: string; kind: 'finished'; status: RunStatus; error: string | null };
+
+/** Which compute backend training would use here, and the others tried (`hft probe`). */
+export interface ProbeInfo {
+  backend: string;
+  device: string;
+  /** Why this backend was chosen, in words. */
+  reason: string;
+  attempts: { name: string; ok: boolean; detail: string }[];
+}
+
+export type DatasetFormatName = 'alpaca' | 'messages' | 'prompt-completion' | 'text' | 'preference' | 'tokenized';
+
+/** A row problem: 1-based line (0 = the whole file) and the reason in words. */
+export interface RowProblem {
+  line: number;
+  reason: string;
+}
+
+/** What a dataset file would train, before it is imported. */
+export interface DatasetPreview {
+  fileName: string;
+  /** How the file is laid out: JSON lines, a JSON array, or CSV. */
+  container: 'jsonl' | 'json' | 'csv' | null;
+  /** The format read: detected, or the one the mapping forces; null when no row says. */
+  format: DatasetFormatName | null;
+  /** The format detection alone would give (null when undecided). */
+  detectedFormat: DatasetFormatName | null;
+  /** Field names seen in the first rows, for the mapping override. */
+  columns: string[];
+  goodRows: number;
+  /** Every bad row, line ordered (at most 200; `badRows` counts them all). */
+  errors: RowProblem[];
+  badRows: number;
+  /** The first good rows: the prompt part and the trained part as text. */
+  rows: { line: number; prompt: string; trained: string; tokens: number; truncated: boolean }[];
+}
+
+/** A dataset copied into the app's data folder after every row passed. */
+export interface ImportedDatasetView {
+  fileName: string;
+  /** The content-addressed copy; what a plan's task `data` names. */
+  path: string;
+  sha256: string;
+  format: DatasetFormatName;
+  rows: number;
+  truncated: number;
+}
+
+/** Trainable parameters per stage and the estimated peak memory of a training step. */
+export interface TrainingEstimate {
+  backend: string;
+  totalParams: number;
+  /** Per stage (0-based), what its mask trains. */
+  stages: { stage: number; trainableParams: number }[];
+  /** Estimated peak bytes of one step, the largest over the stages, and its parts. */
+  peakBytes: number;
+  parts: { weights: number; gradients: number; optimizer: number; activations: number };
+  /** Memory the backend can use, when known (system RAM for CPU backends); null for GPUs. */
+  availableBytes: number | null;
+}
+
+export type MergeKind = 'none' | 'average' | 'half-reset';
+
+/** One merge candidate's forgetting matrix (`hft merges`). */
+export interface MergeView {
+  /** e.g. `average(alpha=0.5)`. */
+  label: string;
+  kind: MergeKind;
+  forgetting: ForgettingView;
+}
+
+export interface ExportView {
+  out: string;
+  files: string[];
+  format: 'safetensors' | 'gguf';
+  merge: string;
+  /** 0-based. */
+  stage: number;
+  bytes: number;
+  warnings: string[];
+}
+
+/** Progress of a long job (an export or a merge evaluation) of a run. */
+export interface JobProgress {
+  runId: string;
+  job: 'export' | 'merges';
+  done: number;
+  total: number;
+}
+
+/** A playground answer as it streams: text pieces, then the end. */
+export type ChatEvent =
+  | { chatId: string; kind: 'token'; text: string }
+  | { chatId: string; kind: 'done'; stoppedBy: 'eos' | 'stop-string' | 'length' | 'interrupted'; tokens: number; msPerToken: number | null }
+  | { chatId: string; kind: 'error'; message: string };

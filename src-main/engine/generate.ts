@@ -33,7 +33,7 @@ export interface GenerateOptions extends GreedyOptions {
   seed?: number;
   /** Called with each new token as it comes, in order (a stop id too); return true to stop there. */
   onToken?: (id: number) => boolean | void;
-  /** Aborting ends generation before the next step; the tokens so far are returned. */
+  /** Aborting ends generation before the next step; the tokens so far are returned. Given, each step first lets pending events run. */
   signal?: AbortSignal;
 }
 
@@ -110,6 +110,9 @@ export async function generate(cfg: ModelConfig, params: Params, promptIds: read
   try {
     let input: readonly number[] = promptIds; // the whole prompt first, then the newest token
     while (out.length < budget) {
+      // A backend whose reads resolve without a trip through the event loop (wasm, cpu) would keep
+      // the abort, which arrives as an event (a worker's message, Ctrl-C), out until the end.
+      if (opts.signal !== undefined) await new Promise<void>((resolve) => setImmediate(resolve));
       if (opts.signal?.aborted) {
         stoppedBy = 'aborted';
         break;

@@ -11,8 +11,14 @@ import { sourceDtypes } from '../formats/model-folder.js';
 import { loadTokenizer } from '../formats/tokenizer/index.js';
 import type { RunRecord, Store } from '../store/index.js';
 import { appVersion, sampleModelDir } from './app-files.js';
+import { ChatSessions } from './chat-sessions.js';
+import { importDatasetFile, previewDatasetFile } from './dataset-files.js';
+import { estimateTraining } from './estimate.js';
 import { LiveRuns } from './live-runs.js';
+import { evaluateMergesForApp, exportForApp } from './outputs.js';
+import { probeBackends } from './probe.js';
 import { deleteRun, RunError, runForgetting, storedPlan } from './runs.js';
+import { startWorker, type WorkerLauncher } from './trainer-host.js';
 
 export type Handlers = { [M in MethodName]: (params: Params<M>) => Promise<Result<M>> };
 
@@ -24,6 +30,12 @@ export interface ApiContext {
   emit?: <E extends EventName>(event: E, data: Events[E]) => void;
   /** The live runs' supervisor, when the caller stops them at shutdown (LiveRuns.stopAll); else one is made. */
   live?: LiveRuns;
+  /** The playground's model processes, when the caller ends them at shutdown (ChatSessions.stopAll); else made here. */
+  chats?: ChatSessions;
+  /** How worker processes start (probe, merges, chat): fork by default; utilityProcess in Electron. */
+  launcher?: WorkerLauncher;
+  /** A native folder dialog (Electron); without one, `app.pickFolder` says to type the path. */
+  pickFolder?: (title: string) => Promise<string | null>;
 }
 
 const finite = (v: number): number | null => (Number.isFinite(v) ? v : null);
@@ -87,7 +99,10 @@ function inspectModel(path: string): ModelInfo {
 
 export function apiHandlers(ctx: ApiContext): Handlers {
   const { store } = ctx;
-  const live = ctx.live ?? new LiveRuns(store, ctx.home, (e) => ctx.emit?.('run.event', e));
+  const launcher = ctx.launcher ?? startWorker;
+  const live = ctx.live ?? new LiveRuns(store, ctx.home, (e) => ctx.emit?.('run.event', e), launcher);
+  const chats = ctx.chats ?? new ChatSessions(store, (e) => ctx.emit?.('chat.event', e), launcher);
+  const progress = (p: Events['job.progress']): void => ctx.emit?.('job.progress', p);
   return {
     'app.info': async () => ({ version: appVersion(), home: ctx.home, sampleModel: sampleModelDir() }),
     'runs.list': async () => store.runs.list().map((r) => summary(store, r)),
@@ -104,6 +119,19 @@ export function apiHandlers(ctx: ApiContext): Handlers {
     'runs.resume': async ({ runId }) => (live.resume(runId), {}),
     'runs.stop': async ({ runId }) => (live.stop(runId), {}),
     'models.inspect': async ({ path }) => inspectModel(path),
+    'app.pickFolder': async ({ title }) => {
+      if (ctx.pickFolder === undefined) throw new RunError("this browser page cannot open a folder picker: type the folder's full path instead");
+      return { path: await ctx.pickFolder(title) };
+    },
+    'app.probe': async () => probeBackends(launcher),
+    'datasets.preview': async (req) => previewDatasetFile(req),
+    'datasets.import': async (req) => importDatasetFile(store, ctx.home, req),
+    // For the backend training will use (the probe's answer, cached); 'auto', the upper bound, if the probe failed.
+    'runs.estimate': async (req) => estimateTraining(req, await probeBackends(launcher).then((p) => p.backend, () => 'auto')),
+    'merges.evaluate': async (req) => evaluateMergesForApp(store, req, progress, launcher),
+    'exports.create': async (req) => exportForApp(store, ctx.home, req, progress),
+    'chat.ask': async (req) => ({ chatId: chats.ask(req) }),
+    'chat.stop': async ({ chatId }) => (chats.stop(chatId), {}),
     'masks.draw': async ({ modelPath, ...spec }) => {
       const specs = paramSpecs(readHfConfig(modelPath));
       const mask = drawMask(specs, spec);

@@ -10,7 +10,7 @@ import { fork } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { FromTrainer, ToTrainer } from '../trainer/protocol.js';
+import { isFinalMessage, type FirstMessage, type FromTrainer, type ToTrainer } from '../trainer/protocol.js';
 
 export interface TrainerExit {
   /** True when the trainer reported `done` and exited cleanly. */
@@ -23,7 +23,7 @@ export interface TrainerExit {
 
 export interface TrainerHandle {
   readonly pid: number;
-  send(m: Exclude<ToTrainer, { type: 'start' }>): void;
+  send(m: Exclude<ToTrainer, FirstMessage>): void;
   /** Ends the process at once (SIGKILL). */
   kill(): void;
   readonly exit: Promise<TrainerExit>;
@@ -40,10 +40,10 @@ function entry(): { file: string; execArgv: string[] } {
 }
 
 /** Starts a trainer process: child_process.fork here; the Electron shell passes a utilityProcess one. */
-export type WorkerLauncher = (first: Extract<ToTrainer, { type: 'start' | 'evaluate-merges' }>, onMessage: (m: FromTrainer) => void) => TrainerHandle;
+export type WorkerLauncher = (first: FirstMessage, onMessage: (m: FromTrainer) => void) => TrainerHandle;
 
-/** A trainer process given its first message: a run to train, or merges to evaluate. */
-export function startWorker(first: Extract<ToTrainer, { type: 'start' | 'evaluate-merges' }>, onMessage: (m: FromTrainer) => void): TrainerHandle {
+/** A trainer process given its first message: a run to train, merges to evaluate, a backend probe or a playground model. */
+export function startWorker(first: FirstMessage, onMessage: (m: FromTrainer) => void): TrainerHandle {
   const { file, execArgv } = entry();
   const env = { ...process.env };
   // A test runner's markers would make the child print test-mode warnings into our stderr.
@@ -58,7 +58,7 @@ export function startWorker(first: Extract<ToTrainer, { type: 'start' | 'evaluat
   let finished = false;
   child.on('message', (m: FromTrainer) => {
     if (m.type === 'error') reported = m;
-    if (m.type === 'done' || m.type === 'stopped') finished = true;
+    if (isFinalMessage(m)) finished = true;
     onMessage(m);
   });
   const exit = new Promise<TrainerExit>((resolve) => {

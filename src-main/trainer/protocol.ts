@@ -7,6 +7,9 @@
  * reports, main records.
  */
 import type { ColumnMapping } from '../formats/datasets/index.js';
+import type { ChatMessage } from '../formats/tokenizer/types.js';
+import type { BackendAttempt } from '../engine/backend.js';
+import type { AnswerStop, ChatSettings } from '../engine/chat.js';
 import type { Mask, Strategy } from '../engine/masks.js';
 import type { MergeSpec } from '../engine/merge.js';
 
@@ -60,14 +63,35 @@ export interface MergeEvalJob {
   stages: { stage: number; checkpoint: CheckpointRef }[];
 }
 
+/** The model a playground worker answers with: a base model folder, or a finished stage's weights. */
+export interface ChatModelRef {
+  /** The base model folder (config, tokenizer; its own weights when `checkpoint` is null). */
+  modelDir: string;
+  /** A stage-end checkpoint whose weights answer, merged with the base per `merge`; null: the base model. */
+  checkpoint: CheckpointRef | null;
+  merge: MergeSpec;
+  /** The run's backend choice ('auto' or a name). */
+  backend: string;
+}
+
 export type ToTrainer =
   | { type: 'start'; job: TrainerJob; resumeFrom: CheckpointRef[] }
   | { type: 'evaluate-merges'; work: MergeEvalJob }
+  /** Find out which backend works here (answered by `probe-result`), then exit. */
+  | { type: 'probe' }
+  /** Load a model for the playground, then answer `chat-ask`s one at a time until killed. */
+  | { type: 'chat-load'; model: ChatModelRef }
+  | { type: 'chat-ask'; chatId: string; messages: ChatMessage[]; settings: ChatSettings }
+  /** End that answer where it is (it finishes as 'interrupted'); nothing if it already ended. */
+  | { type: 'chat-stop'; chatId: string }
   /** Write a checkpoint, then wait for `resume` or `stop`. */
   | { type: 'pause' }
   | { type: 'resume' }
   /** Write a checkpoint (unless one was just written) and exit: the run stays resumable. */
   | { type: 'stop' };
+
+/** The first messages, one of which starts a trainer process and says what it is for. */
+export type FirstMessage = Extract<ToTrainer, { type: 'start' | 'evaluate-merges' | 'probe' | 'chat-load' }>;
 
 /** The eval row key for the prior-knowledge probe (tasks are 0..T-1). */
 export const PROBE_TASK = -1;
@@ -102,4 +126,14 @@ export type FromTrainer =
   | { type: 'resumed'; step: number }
   | { type: 'stopped'; step: number }
   | { type: 'done' }
+  /** The backend auto-selection chose, and every candidate tried (the answer to `probe`). */
+  | { type: 'probe-result'; backend: string; device: string; reason: string; attempts: BackendAttempt[] }
+  /** A piece of a playground answer's text, in order. */
+  | { type: 'chat-token'; chatId: string; text: string }
+  | { type: 'chat-done'; chatId: string; stoppedBy: AnswerStop; tokens: number; msPerToken: number | null }
+  /** That answer failed (e.g. the conversation is too long); the worker keeps serving. */
+  | { type: 'chat-error'; chatId: string; message: string }
   | { type: 'error'; message: string; kind: 'out-of-memory' | 'data' | 'model' | 'internal' };
+
+/** Whether `m` says the process's work is complete (it exits cleanly next). */
+export const isFinalMessage = (m: FromTrainer): boolean => m.type === 'done' || m.type === 'stopped' || m.type === 'probe-result';

@@ -23,7 +23,7 @@ const events: RunEvent[] = [];
 beforeAll(async () => {
   t = tinyRun();
   store = openStore(t.db);
-  api = apiHandlers({ store, home: t.home, emit: (_name, e) => events.push(e) });
+  api = apiHandlers({ store, home: t.home, emit: (name, e) => name === 'run.event' && events.push(e as RunEvent) });
   runId = await finishTinyRun(store, t);
 }, 300_000);
 afterAll(() => {
@@ -120,4 +120,14 @@ describe('api handlers', () => {
     for (const k of ['ready', 'stage-start', 'step', 'checkpoint', 'eval', 'paused', 'resumed', 'stopped', 'finished']) expect(kinds.has(k as RunEvent['kind']), k).toBe(true);
     expect(JSON.parse(JSON.stringify(events))).toEqual(events); // plain JSON: no NaN, no classes
   }, 300_000);
+
+  it("app.pickFolder: the shell's dialog when there is one; in a browser, a plain refusal that says to type the path", async () => {
+    await expect(api['app.pickFolder']({ title: 'Choose a model folder' })).rejects.toThrow(/type the folder's full path/);
+    const titles: string[] = [];
+    const withDialog = apiHandlers({ store, home: t.home, pickFolder: async (title) => (titles.push(title), '/picked/folder') });
+    expect(await withDialog['app.pickFolder']({ title: 'Choose a model folder' })).toEqual({ path: '/picked/folder' });
+    const cancelled = apiHandlers({ store, home: t.home, pickFolder: async () => null });
+    expect(await cancelled['app.pickFolder']({ title: 'x' })).toEqual({ path: null });
+    expect(titles).toEqual(['Choose a model folder']);
+  });
 });

@@ -15,7 +15,7 @@ import { createInterface } from 'node:readline';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../engine/backend.js';
 import { answer, chatPromptIds, type Answer, type AnswerDetail, type ChatModel, type ChatSettings } from '../../engine/chat.js';
-import { loadModel, paramsFromArrays } from '../../engine/load.js';
+import { conversationIds, loadChatModel } from '../../engine/chat-model.js';
 import { checkSampling, type SamplingOptions } from '../../engine/sampling.js';
 import { readHfConfig } from '../../formats/hf-config.js';
 import { loadTokenizer } from '../../formats/tokenizer/index.js';
@@ -98,12 +98,12 @@ function resolveSource(values: ReturnType<typeof parseFlags<typeof FLAGS>>['valu
 
 /** The models as tensors on the current backend, base first when comparing. */
 function loadChatModels(source: Source): ChatModel[] {
-  if (source.kind === 'model') return [{ label: 'fine-tuned', ...loadModel(source.dir) }];
+  if (source.kind === 'model') return [loadChatModel('fine-tuned', source.dir)];
   const { rw } = source;
   const models: ChatModel[] = [];
   try {
-    if (source.compare) models.push({ label: 'base', ...loadModel(rw.modelDir) });
-    models.push({ label: 'fine-tuned', cfg: rw.cfg, params: paramsFromArrays(rw.cfg, rw.weights) });
+    if (source.compare) models.push(loadChatModel('base', rw.modelDir));
+    models.push(loadChatModel('fine-tuned', rw.modelDir, rw.weights));
   } catch (e) {
     for (const m of models) tf.dispose(Object.values(m.params));
     throw e;
@@ -124,10 +124,7 @@ async function turn(models: ChatModel[], tok: Tokenizer, histories: ChatMessage[
     histories[k].push({ role: 'user', content: user });
     let ids: number[];
     try {
-      ids = chatPromptIds(tok, histories[k], m.cfg.vocabSize);
-      if (ids.length >= m.cfg.maxSequenceLength) {
-        throw new Error(`the conversation has ${ids.length} tokens, the model's length is ${m.cfg.maxSequenceLength}: no room for an answer; /reset starts over`);
-      }
+      ids = conversationIds(tok, histories[k], m.cfg, '/reset starts over');
     } catch (e) {
       histories[k].pop();
       throw e;

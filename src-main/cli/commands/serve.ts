@@ -15,7 +15,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node
 import { mkdtemp, rename, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { apiHandlers } from '../../services/api.js';
+import { apiHandlers, type ApiContext } from '../../services/api.js';
+import { ChatSessions } from '../../services/chat-sessions.js';
 import { LiveRuns } from '../../services/live-runs.js';
 import { appPaths } from '../../services/home.js';
 import { openStore } from '../../store/index.js';
@@ -143,8 +144,10 @@ export async function serve(argv: string[]): Promise<void> {
   // Live runs report through `emit` (progress, checkpoints); the server exists only after the
   // handlers, so the events reach it late-bound.
   let listening: RunningServer | null = null;
-  const runs = new LiveRuns(store, paths.home, (e) => listening?.broadcast('run.event', e));
-  const handlers = apiHandlers({ store, home: paths.home, live: runs });
+  const emit: NonNullable<ApiContext['emit']> = (event, data) => listening?.broadcast(event, data);
+  const runs = new LiveRuns(store, paths.home, (e) => emit('run.event', e));
+  const chats = new ChatSessions(store, (e) => emit('chat.event', e));
+  const handlers = apiHandlers({ store, home: paths.home, live: runs, chats, emit });
   let server: RunningServer;
   try {
     server = await startOnPort({ handlers, rendererDir, port }, explicitPort);
@@ -166,7 +169,7 @@ export async function serve(argv: string[]): Promise<void> {
   await stopped;
   process.stderr.write('stopping (live runs stop at a checkpoint and can be resumed)...\n');
   try {
-    await runs.stopAll();
+    await Promise.all([runs.stopAll(), chats.stopAll()]);
     await server.close();
   } finally {
     store.close();

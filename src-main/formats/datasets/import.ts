@@ -5,7 +5,7 @@
  * second time. Crash-safe: the copy is written to a temp file in the same folder, fsynced and
  * renamed into place, so the final name only ever holds the complete file. The source is only
  * read. The bytes are read once and both hashed and written from memory, so the name always
- * matches the content even if the source changes meanwhile. Validate first (loadDataset), then
+ * matches the content even if the source changes meanwhile; an upload's bytes take the same path. Validate first (loadDataset), then
  * import: an import is all or nothing.
  */
 import { createHash } from 'node:crypto';
@@ -36,14 +36,22 @@ export function importDataset(file: string, home: string): ImportedDataset {
   } catch (e) {
     throw new DatasetError([{ file, line: 0, reason: `cannot read the file (${(e as NodeJS.ErrnoException).code ?? String(e)})` }]);
   }
+  return importDatasetBytes(file, data, home);
+}
+
+/**
+ * importDataset for a file's bytes (an upload). `fileName` only names it in errors and gives the
+ * copy its extension; it is never used as a path.
+ */
+export function importDatasetBytes(fileName: string, data: Uint8Array, home: string): ImportedDataset {
   const hash = sha256(data);
   const dir = join(home, 'datasets');
-  const path = join(dir, hash + extensionOf(file));
+  const path = join(dir, hash + extensionOf(fileName));
   try {
     mkdirSync(dir, { recursive: true });
     if (!alreadyThere(path, data.length, hash)) writeFileAtomic(path, (write) => write(data));
   } catch (e) {
-    throw new DatasetError([{ file, line: 0, reason: `cannot copy it into ${dir} (${(e as NodeJS.ErrnoException).code ?? String(e)})` }]);
+    throw new DatasetError([{ file: fileName, line: 0, reason: `cannot copy it into ${dir} (${(e as NodeJS.ErrnoException).code ?? String(e)})` }]);
   }
   return { sha256: hash, path, bytes: data.length };
 }

@@ -5,12 +5,15 @@
  * each row checked and encoded (encode.ts) -> cut to the maximum length. Every bad row of the
  * file is collected on the way and thrown together as one DatasetError, so the user fixes the file
  * once; nothing is returned unless every row is good.
+ *
+ * A file on disk and an uploaded file's bytes (the app's drag and drop) go through the same steps;
+ * for bytes, the file name is only a display name whose extension picks the container.
  */
 import type { Tokenizer } from '../tokenizer/types.js';
 import { encodeExample, type EncodedRow } from './encode.js';
 import { DatasetError, type RowError } from './errors.js';
 import { checkMapping, readExample, voteFormat, type ColumnMapping, type DatasetFormat } from './formats.js';
-import { readRecords } from './records.js';
+import { decodeRecords, readRecords, type ReadRecords } from './records.js';
 
 export interface LoadedDataset {
   file: string;
@@ -29,9 +32,24 @@ export interface LoadOptions {
   mapping?: ColumnMapping;
 }
 
+export interface ReadDataset {
+  /** Null when no row says what it is. */
+  format: DatasetFormat | null;
+  rows: EncodedRow[];
+  errors: RowError[];
+}
+
 /** Reads, checks and encodes `file`. `tokenizer` may be null only for tokenized rows. Throws DatasetError. */
 export function loadDataset(file: string, tokenizer: Tokenizer | null, opts: LoadOptions): LoadedDataset {
-  const { rows, errors, format } = readDataset(file, tokenizer, opts);
+  return allGood(file, readDataset(file, tokenizer, opts));
+}
+
+/** loadDataset for a file's bytes; `fileName` names it in errors and its extension picks the container. */
+export function loadDatasetBytes(fileName: string, bytes: Uint8Array, tokenizer: Tokenizer | null, opts: LoadOptions): LoadedDataset {
+  return allGood(fileName, readDatasetBytes(fileName, bytes, tokenizer, opts));
+}
+
+function allGood(file: string, { rows, errors, format }: ReadDataset): LoadedDataset {
   if (errors.length > 0) throw new DatasetError(errors);
   if (rows.length === 0 || format === null) throw new DatasetError([{ file, line: 1, reason: 'the file holds no rows' }]);
   return { file, format, rows, truncated: rows.filter((r) => r.truncated).length };
@@ -42,14 +60,29 @@ export function loadDataset(file: string, tokenizer: Tokenizer | null, opts: Loa
  * format is null when no row says what it is. Throws DatasetError only for what concerns the whole
  * file (unreadable, a bad mapping, preference data, no tokenizer).
  */
-export function readDataset(file: string, tokenizer: Tokenizer | null, opts: LoadOptions): { format: DatasetFormat | null; rows: EncodedRow[]; errors: RowError[] } {
+export function readDataset(file: string, tokenizer: Tokenizer | null, opts: LoadOptions): ReadDataset {
+  return readDatasetFrom(file, () => readRecords(file), tokenizer, opts);
+}
+
+/** readDataset for a file's bytes; `fileName` names it in errors and its extension picks the container. */
+export function readDatasetBytes(fileName: string, bytes: Uint8Array, tokenizer: Tokenizer | null, opts: LoadOptions): ReadDataset {
+  return readDatasetFrom(fileName, () => decodeRecords(bytes, fileName), tokenizer, opts);
+}
+
+/**
+ * readDataset on records from `read` (records.ts), which runs once the options are checked; for a
+ * caller that already holds the parsed records (a preview also lists their columns).
+ */
+export function readDatasetFrom(file: string, read: () => ReadRecords, tokenizer: Tokenizer | null, opts: LoadOptions): ReadDataset {
   if (!(Number.isInteger(opts.maxLength) && opts.maxLength >= 2)) throw new RangeError(`maxLength must be an integer of 2 or more, got ${opts.maxLength}`);
   const fileError = (reason: string): DatasetError => new DatasetError([{ file, line: 0, reason }]);
   if (opts.mapping !== undefined) {
     const bad = checkMapping(opts.mapping);
     if (bad !== null) throw fileError(bad);
   }
-  const { records, errors } = readRecords(file);
+  // Copied: the rows' errors are added to below, and the caller may keep its records.
+  const { records, errors: parseErrors } = read();
+  const errors = [...parseErrors];
   let format: DatasetFormat | null;
   if (opts.mapping !== undefined) format = opts.mapping.format;
   else {

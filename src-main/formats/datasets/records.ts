@@ -1,6 +1,7 @@
 /**
- * A dataset file to raw rows: reads the bytes, decodes them as UTF-8 (text-encoding.ts), picks the
- * container (JSONL, JSON array or CSV) from the extension and the first character, and parses it.
+ * A dataset file to raw rows: reads the bytes (or takes them, for an upload), decodes them as UTF-8
+ * (text-encoding.ts), picks the container (JSONL, JSON array or CSV) from the extension and the
+ * first character, and parses it.
  * Rows that cannot be parsed come back as errors beside the good rows, so the caller can report
  * every bad row at once; problems with the whole file (unreadable, empty, not UTF-8) throw.
  */
@@ -59,6 +60,14 @@ export function readRecords(file: string): ReadRecords {
     const why = code === 'ENOENT' ? 'the file does not exist' : code === 'EISDIR' ? 'this is a folder, not a file' : `cannot read the file (${code ?? String(e)})`;
     throw new DatasetError([{ file, line: 0, reason: why }]);
   }
+  return decodeRecords(bytes, file);
+}
+
+/**
+ * Parses a file's bytes (read from disk, or uploaded); `file` names it in errors and its extension
+ * picks the container. Throws DatasetError for empty or non-UTF-8 bytes.
+ */
+export function decodeRecords(bytes: Uint8Array, file: string): ReadRecords {
   if (bytes.length === 0) throw new DatasetError([{ file, line: 1, reason: 'the file is empty' }]);
   return parseRecords(decodeUtf8(bytes, file), file);
 }
