@@ -79,6 +79,17 @@ const DTYPES: Record<string, string> = {
 };
 export const dtypeWords = (d: string): string => DTYPES[d.toUpperCase()] ?? d;
 
+const DATASET_FORMATS: Record<string, string> = {
+  alpaca: 'instruction / answer pairs (alpaca)',
+  messages: 'chat conversations (messages)',
+  'prompt-completion': 'prompt / completion pairs',
+  text: 'plain text (all of it is trained)',
+  preference: 'preference pairs: a chosen and a rejected answer',
+  tokenized: 'token ids, already tokenized',
+};
+/** A dataset format in words: "alpaca" → "instruction / answer pairs (alpaca)". */
+export const datasetFormatWords = (f: string): string => DATASET_FORMATS[f] ?? f;
+
 /** "27 Nov 2026, 12:34" in the browser's own language and time zone. */
 export function dateTime(iso: string | null): string {
   if (iso == null) return DASH;

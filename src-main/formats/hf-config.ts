@@ -4,7 +4,7 @@
  * Accepts the decoder-only LLaMA family: `llama`, `mistral`, `qwen2`. Everything else is refused
  * with a message naming what is supported. Knows nothing of tfjs.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const SUPPORTED_ARCHITECTURES = ['llama', 'mistral', 'qwen2'] as const;
@@ -120,7 +120,9 @@ export function readHfConfig(dir: string): ModelConfig {
   try {
     text = readFileSync(join(dir, 'config.json'), 'utf8');
   } catch (e) {
-    throw new ConfigError(`cannot read ${join(dir, 'config.json')}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? `${existsSync(dir) ? 'there is no config.json in it' : 'the folder does not exist'}; a Hugging Face model folder holds config.json, tokenizer.json and model.safetensors` : (code ?? String(e));
+    throw new ConfigError(`cannot read ${join(dir, 'config.json')}: ${why}`);
   }
   let raw: unknown;
   try {

@@ -1,10 +1,11 @@
 /**
- * The app itself: its version and data folder (`app.info`), and whether the page is connected to
- * `hft serve` (always, in the Electron window).
+ * The app itself: its version and data folder (`app.info`), the compute backend training would
+ * use (`app.probe`, asked once: it tries each backend in a worker, which takes seconds), and
+ * whether the page is connected to `hft serve` (always, in the Electron window).
  */
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
-import type { AppInfo } from '../../src-main/contract/index.js';
+import type { AppInfo, ProbeInfo } from '../../src-main/contract/index.js';
 import { api, onConnectionState, type PageConnection } from '../api.js';
 import { errorText } from './errors.js';
 
@@ -16,6 +17,24 @@ export const useAppStore = defineStore('app', () => {
     connection.value = state;
   });
 
+  const probe = ref<ProbeInfo | null>(null);
+  const probeError = ref<string | null>(null);
+  let probing: Promise<void> | null = null;
+
+  function loadProbe(): Promise<void> {
+    probing ??= api['app.probe']({}).then(
+      (p) => {
+        probe.value = p;
+        probeError.value = null;
+      },
+      (e: unknown) => {
+        probeError.value = errorText(e);
+        probing = null; // a failed probe may be asked again
+      },
+    );
+    return probing;
+  }
+
   async function load(): Promise<void> {
     try {
       info.value = await api['app.info']({});
@@ -25,5 +44,5 @@ export const useAppStore = defineStore('app', () => {
     }
   }
 
-  return { info, error, connection, load };
+  return { info, error, connection, load, probe, probeError, loadProbe };
 });

@@ -91,7 +91,7 @@ describe('the real trainer in an emulated utility process', () => {
     const got: FromTrainer[] = [];
     const h = launch({ type: 'evaluate-merges', work: { job: job(missing, join(dir, 'b')), candidates: [], stages: [] } }, (m) => got.push(m));
     const exit = await h.exit;
-    expect(exit).toEqual({ ok: false, reason: `cannot read ${join(missing, 'config.json')}: ENOENT`, kind: 'model' });
+    expect(exit).toEqual({ ok: false, reason: `cannot read ${join(missing, 'config.json')}: the folder does not exist; a Hugging Face model folder holds config.json, tokenizer.json and model.safetensors`, kind: 'model' });
     expect(got).toEqual([{ type: 'error', message: exit.reason, kind: 'model' }]);
   });
 

@@ -12,54 +12,19 @@
  * than 127.0.0.1 fails the test. A full-page screenshot of every view goes to
  * test-artifacts/screenshots/ at the project root.
  */
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { tinyRun, type TinyRun } from '../services/tiny-run.js';
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const HFT = join(ROOT, 'src-main/cli/hft.mjs');
-const SAMPLE = join(ROOT, 'resources/sample');
-const SCREENSHOTS = join(ROOT, 'test-artifacts/screenshots');
-/** hft serve rebuilds the interface when its sources are newer than out/renderer (seconds). */
-const SERVE_READY_MS = 120_000;
-
-function chromiumPath(): string {
-  if (existsSync('/usr/bin/chromium')) return '/usr/bin/chromium';
-  const which = spawnSync('which', ['chromium'], { encoding: 'utf8' });
-  const found = which.stdout.trim();
-  if (which.status !== 0 || found === '') throw new Error('Chromium is not installed: apt-get install chromium (Debian), as .ci/run does');
-  return found;
-}
-
-/** The environment of a child `hft`, as a user's shell would have it, with its own data folder. */
-function hftEnv(home: string): NodeJS.ProcessEnv {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VITEST') && k !== 'TEST' && k !== 'NODE_ENV'));
-  return { ...env, HFT_HOME: home, HFT_DEBUG: '' };
-}
-
-/** Runs `hft ARGS` to the end without blocking, so two runs can train at once. */
-function hft(args: string[], home: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, [HFT, ...args], { env: hftEnv(home) });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b: Buffer) => (stdout += b.toString('utf8')));
-    child.stderr.on('data', (b: Buffer) => (stderr += b.toString('utf8')));
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
-}
+import { hft, launchChromium, ROOT, SAMPLE, shoot, startServe, watchedPage, type Serving } from './harness.js';
 
 let tmp: string;
 let home: string;
 let tiny: TinyRun;
-let serve: ChildProcessWithoutNullStreams | null = null;
-let serveErr = '';
+let serving: Serving | null = null;
 let url: string;
 let browser: Browser | null = null;
 
@@ -90,32 +55,14 @@ beforeAll(async () => {
   expect(a.code, a.stderr).toBe(0);
   expect(b.code, b.stderr).toBe(0);
 
-  serve = spawn(process.execPath, [HFT, 'serve', '--port', '0'], { env: hftEnv(home) });
-  serve.stderr.on('data', (d: Buffer) => (serveErr += d.toString('utf8')));
-  url = await new Promise<string>((done, fail) => {
-    let out = '';
-    const timer = setTimeout(() => fail(new Error(`hft serve printed no address in ${SERVE_READY_MS / 1000} s: ${serveErr}`)), SERVE_READY_MS);
-    serve?.stdout.on('data', (d: Buffer) => {
-      out += d.toString('utf8');
-      if (out.includes('\n')) {
-        clearTimeout(timer);
-        done(out.split('\n')[0].trim());
-      }
-    });
-    serve?.on('exit', (code) => fail(new Error(`hft serve exited with ${code}: ${serveErr}`)));
-  });
-  browser = await chromium.launch({ executablePath: chromiumPath(), args: ['--no-sandbox'] });
-  mkdirSync(SCREENSHOTS, { recursive: true });
-  console.log(`screenshots of every view: ${SCREENSHOTS}`);
+  serving = await startServe(home);
+  url = serving.url;
+  browser = await launchChromium();
 }, 180_000);
 
 afterAll(async () => {
   await browser?.close();
-  if (serve !== null && serve.exitCode === null) {
-    const exited = new Promise((done) => serve?.on('exit', done));
-    serve.kill('SIGTERM');
-    await exited;
-  }
+  await serving?.stop();
   if (tmp !== undefined) rmSync(tmp, { recursive: true, force: true });
   if (tiny !== undefined) rmSync(tiny.root, { recursive: true, force: true });
 });
@@ -149,10 +96,6 @@ function readDb(): { runs: DbRun[]; evals: (runId: string) => { after_stage: num
 
 const pct = (v: number): string => `${(v * 100).toFixed(1)}%`;
 
-async function shoot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
-}
-
 it('walks Home, the sample model, History, a run with its forgetting matrix and masks, and deleting a run', async () => {
   const db = readDb();
   const sample = db.runs.find((r) => r.name === 'sample: reverse then add');
@@ -161,19 +104,7 @@ it('walks Home, the sample model, History, a run with its forgetting matrix and 
   expect(tinyRec, 'the tiny run is recorded').toBeDefined();
   if (sample === undefined || tinyRec === undefined) return;
 
-  const context = await browser!.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-GB' });
-  const page = await context.newPage();
-  const problems: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console error: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('request', (r) => {
-    if (new URL(r.url()).hostname !== '127.0.0.1') problems.push(`request to another host: ${r.url()}`);
-  });
-  page.on('websocket', (ws) => {
-    if (new URL(ws.url()).hostname !== '127.0.0.1') problems.push(`WebSocket to another host: ${ws.url()}`);
-  });
+  const { context, page, problems } = await watchedPage(browser!);
 
   // Home: both runs, newest first, with OP and BWT as the database has them.
   await page.goto(url);
@@ -190,8 +121,8 @@ it('walks Home, the sample model, History, a run with its forgetting matrix and 
   expect(await facts.textContent()).toContain(home);
   await shoot(page, '01-home');
 
-  // Try the sample: its facts in words, against its config.json.
-  await page.getByRole('button', { name: 'Try the sample model' }).click();
+  // The sample's details: its facts in words, against its config.json.
+  await page.getByRole('link', { name: 'What is in it?' }).click();
   await page.getByRole('heading', { level: 1, name: 'The sample model' }).waitFor();
   const cfg = JSON.parse(readFileSync(join(SAMPLE, 'config.json'), 'utf8')) as { num_hidden_layers: number; hidden_size: number; vocab_size: number };
   const modelFacts = page.getByTestId('model-facts');
@@ -209,6 +140,17 @@ it('walks Home, the sample model, History, a run with its forgetting matrix and 
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'History' }).click();
   await page.getByRole('heading', { level: 1, name: 'History' }).waitFor();
   await expect.poll(() => page.locator('table.runs tbody tr').count()).toBe(2);
+  // Compare: both runs' loss curves overlaid, with a row each in the table.
+  await page.getByRole('checkbox', { name: `Select ${sample.name} to compare` }).check();
+  await page.getByRole('checkbox', { name: `Select ${tinyRec.name} to compare` }).check();
+  await page.getByRole('button', { name: 'Compare selected (2)' }).click();
+  const compared = page.getByTestId('compare-table').locator('tbody tr');
+  await expect.poll(() => compared.count()).toBe(2);
+  expect((await compared.allTextContents()).join('\n')).toContain(sample.name);
+  await page.locator('canvas').first().waitFor();
+  await shoot(page, '03a-compare');
+  await page.goBack();
+  await page.getByRole('heading', { level: 1, name: 'History' }).waitFor();
   await page.getByLabel('Search by name').fill('SAMPLE');
   await expect.poll(() => page.locator('table.runs tbody tr').count()).toBe(1);
   await shoot(page, '03-history-search');
