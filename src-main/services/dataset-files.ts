@@ -9,6 +9,8 @@
  * An import is all or nothing: every row must pass before the bytes are copied into the app's
  * content-addressed store (`<home>/datasets/<sha256><ext>`), which is the path a plan's task names.
  */
+import { statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { DatasetPreview, ImportedDatasetView, Params, RowProblem } from '../contract/index.js';
 import {
   DatasetError,
@@ -48,14 +50,44 @@ function displayName(fileName: string): string {
   return fileName.split(/[\\/]/).pop()?.trim() || 'dataset';
 }
 
-function readModel(modelPath: string): { tokenizer: Tokenizer; vocabSize: number; maxSequenceLength: number } {
+interface ModelReading {
+  tokenizer: Tokenizer;
+  vocabSize: number;
+  maxSequenceLength: number;
+}
+
+/**
+ * The last model folder read, kept while its config.json and tokenizer files are unchanged: the
+ * wizard previews again on every mapping change, and a real tokenizer.json takes a noticeable
+ * fraction of a second to load.
+ */
+let lastModel: { key: string; model: ModelReading } | null = null;
+
+function modelKey(modelPath: string): string {
+  const stamp = (name: string): string => {
+    try {
+      const st = statSync(join(modelPath, name));
+      return `${st.size}:${st.mtimeMs}`;
+    } catch {
+      return '-';
+    }
+  };
+  return [resolve(modelPath), stamp('config.json'), stamp('tokenizer.json'), stamp('tokenizer_config.json')].join('|');
+}
+
+function readModel(modelPath: string): ModelReading {
+  const key = modelKey(modelPath);
+  if (lastModel?.key === key) return lastModel.model;
+  let model: ModelReading;
   try {
     const cfg = readHfConfig(modelPath);
-    return { tokenizer: loadTokenizer(modelPath), vocabSize: cfg.vocabSize, maxSequenceLength: cfg.maxSequenceLength };
+    model = { tokenizer: loadTokenizer(modelPath), vocabSize: cfg.vocabSize, maxSequenceLength: cfg.maxSequenceLength };
   } catch (e) {
     if (!(e instanceof ConfigError || e instanceof TokenizerError)) throw e;
     throw new Error(`the model folder ${modelPath} cannot be used to read datasets (${e.message}); choose a Hugging Face model folder with config.json and tokenizer.json`);
   }
+  lastModel = { key, model };
+  return model;
 }
 
 function reading(req: DatasetFileRequest): Reading {

@@ -16,8 +16,12 @@ import { hostProblem, newToken, originProblem, tokenMatches } from './request-gu
 import { COMMON_HEADERS, readPageCsp, serveCsp, staticFiles, type StaticHandler } from './static-files.js';
 import { API_PATH, TOKEN_PARAM, type CallId, type ReplyMessage } from '../contract/wire.js';
 
-/** Largest message a client may send, in bytes; larger ones close the socket with 1009. */
-export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+/**
+ * Largest message a client may send, in bytes; larger ones close the socket with 1009. A dataset
+ * upload carries up to 12 MB of text (the contract's limit), which JSON escaping of quotes and
+ * newlines can come close to doubling.
+ */
+export const MAX_MESSAGE_BYTES = 32 * 1024 * 1024;
 /** Calls one connection may have running at once; more get an error reply instead of queueing. */
 export const MAX_CALLS_IN_FLIGHT = 256;
 /** How long close() waits for clients to acknowledge the close frame, in ms. */

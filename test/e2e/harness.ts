@@ -104,6 +104,37 @@ export async function watchedPage(browser: Browser): Promise<{ context: BrowserC
   return { context, page, problems };
 }
 
+/** A full-page screenshot of the view, after checking that every control on it has a name (unlabelledControls). */
 export async function shoot(page: Page, name: string): Promise<void> {
+  const unnamed = await unlabelledControls(page);
+  if (unnamed.length > 0) throw new Error(`controls without a label on ${name}: ${unnamed.join(', ')}`);
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+}
+
+/**
+ * Every visible or focusable form control and button on the page that has no accessible name (a
+ * <label>, aria-label, aria-labelledby, its own text, or a title), described for a failure message.
+ * Every view must come back with none.
+ */
+export function unlabelledControls(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const textOf = (ids: string): string =>
+      ids
+        .split(/\s+/)
+        .map((id) => document.getElementById(id)?.textContent ?? '')
+        .join(' ');
+    const nameOf = (el: HTMLElement): string => {
+      const labelled = el.getAttribute('aria-labelledby');
+      if (labelled) return textOf(labelled);
+      const aria = el.getAttribute('aria-label');
+      if (aria) return aria;
+      const labels = (el as HTMLInputElement).labels;
+      const fromLabels = labels ? Array.from(labels).map((l) => l.textContent ?? '').join(' ') : '';
+      if (fromLabels.trim() !== '') return fromLabels;
+      if (el instanceof HTMLButtonElement || el instanceof HTMLAnchorElement) return el.textContent ?? '';
+      return el.getAttribute('title') ?? '';
+    };
+    const controls = Array.from(document.querySelectorAll<HTMLElement>('input, select, textarea, button, a[href]')).filter((el) => !(el instanceof HTMLInputElement && el.type === 'hidden'));
+    return controls.filter((el) => nameOf(el).trim() === '').map((el) => el.outerHTML.slice(0, 160));
+  });
 }

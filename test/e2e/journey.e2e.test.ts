@@ -8,7 +8,8 @@
  *
  * Expected values come from elsewhere than the page's own services: hft.db read with plain SQL, the
  * datasets' bytes hashed here, the exported files parsed here (the safetensors header by hand), the
- * sample's config.json. Any console error, page error or request to another host fails the test.
+ * sample's config.json. Every view's controls must have labels. Any console error, page error or
+ * request to another host fails the test.
  * A full-page screenshot of every view goes to test-artifacts/screenshots/ (printed by .ci/run).
  */
 import { createHash } from 'node:crypto';
@@ -113,6 +114,11 @@ it('takes a new user from the sample model to a trained, exported model', async 
   await page.keyboard.press('Alt+ArrowUp');
   await expect.poll(() => order.nth(0).getAttribute('aria-label')).toMatch(/^Task 1 of 2: reverse$/);
   expect(await page.getByTestId('order-announcement').textContent()).toMatch(/reverse/);
+  // By dragging (reverse onto the lower half of add: after it), then by its Move up button.
+  await order.nth(0).dragTo(order.nth(1), { targetPosition: { x: 20, y: ((await order.nth(1).boundingBox())?.height ?? 40) - 5 } });
+  await expect.poll(() => order.nth(0).getAttribute('aria-label')).toBe('Task 1 of 2: add');
+  await page.getByRole('button', { name: 'Move reverse up' }).click();
+  await expect.poll(() => order.nth(0).getAttribute('aria-label')).toBe('Task 1 of 2: reverse');
   await shoot(page, '14-wizard-order');
 
   // Freeze ratio: away from and back to half; each stage's trainable count is what the category rule gives.

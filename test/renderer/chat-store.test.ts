@@ -6,29 +6,9 @@
 import { createPinia, setActivePinia } from 'pinia';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ChatEvent } from '../../src-main/contract/index.js';
+import { answers, calls, emit, resetFakeApi } from './fake-api.js';
 
-const calls: { method: string; params: unknown }[] = [];
-const answers = new Map<string, (params: unknown) => Promise<unknown>>();
-const listeners: ((e: ChatEvent) => void)[] = [];
-const emit = (e: ChatEvent): void => listeners.forEach((l) => l(e));
-
-vi.mock('../../src-renderer/api.js', () => ({
-  api: new Proxy(
-    {},
-    {
-      get: (_t, method: string) => (params: unknown) => {
-        calls.push({ method, params });
-        const answer = answers.get(method);
-        return answer === undefined ? Promise.reject(new Error(`no answer for ${method}`)) : answer(params);
-      },
-    },
-  ),
-  onConnectionState: () => () => undefined,
-  onEvent: (name: string, listener: (e: ChatEvent) => void) => {
-    if (name === 'chat.event') listeners.push(listener);
-    return () => undefined;
-  },
-}));
+vi.mock('../../src-renderer/api.js', () => import('./fake-api.js'));
 
 const { useChatStore } = await import('../../src-renderer/stores/chat.js');
 
@@ -36,9 +16,7 @@ const { useChatStore } = await import('../../src-renderer/stores/chat.js');
 let asked = 0;
 beforeEach(() => {
   setActivePinia(createPinia());
-  calls.length = 0;
-  answers.clear();
-  listeners.length = 0;
+  resetFakeApi();
   asked = 0;
   answers.set('chat.ask', async (p) => ({ chatId: `${(p as { side: string }).side === 'base' ? 'chat-base' : 'chat-ft'}-${++asked}` }));
   answers.set('chat.stop', async () => ({}));
@@ -57,13 +35,13 @@ describe('chat store', () => {
       { runId: 'r', side: 'fine-tuned', stage: 1, messages: [{ role: 'user', content: 'Reverse: abc' }], maxNewTokens: 32, temperature: 0 },
     ]);
     expect(chat.sides.base.streaming && chat.sides['fine-tuned'].streaming).toBe(true);
-    emit({ chatId: 'chat-ft-2', kind: 'token', text: 'c' });
-    emit({ chatId: 'chat-base-1', kind: 'token', text: 'hello' });
-    emit({ chatId: 'chat-ft-2', kind: 'token', text: 'ba' });
-    emit({ chatId: 'someone-else', kind: 'token', text: 'x' });
+    emit('chat.event', { chatId: 'chat-ft-2', kind: 'token', text: 'c' });
+    emit('chat.event', { chatId: 'chat-base-1', kind: 'token', text: 'hello' });
+    emit('chat.event', { chatId: 'chat-ft-2', kind: 'token', text: 'ba' });
+    emit('chat.event', { chatId: 'someone-else', kind: 'token', text: 'x' });
     expect(chat.sides.base.partial).toBe('hello');
     expect(chat.sides['fine-tuned'].partial).toBe('cba');
-    emit(done('chat-ft-2'));
+    emit('chat.event', done('chat-ft-2'));
     expect(chat.sides['fine-tuned'].streaming).toBe(false);
     expect(chat.sides['fine-tuned'].turns).toEqual([
       { role: 'user', content: 'Reverse: abc' },
@@ -72,20 +50,20 @@ describe('chat store', () => {
     expect(chat.sides['fine-tuned'].ended?.stoppedBy).toBe('eos');
     expect(chat.sides.base.streaming).toBe(true);
     // A piece after the end (a late event) changes nothing.
-    emit({ chatId: 'chat-ft-2', kind: 'token', text: '!' });
+    emit('chat.event', { chatId: 'chat-ft-2', kind: 'token', text: '!' });
     expect(chat.sides['fine-tuned'].partial).toBe('');
   });
 
   it('ends streaming on an error, keeps the failed question on screen, and never sends it again', async () => {
     const chat = useChatStore();
     await chat.askBoth(options);
-    emit({ chatId: 'chat-base-1', kind: 'error', message: 'the model folder /m is missing' });
-    emit(done('chat-ft-2'));
+    emit('chat.event', { chatId: 'chat-base-1', kind: 'error', message: 'the model folder /m is missing' });
+    emit('chat.event', done('chat-ft-2'));
     const base = chat.sides.base;
     expect(base.streaming).toBe(false);
     expect(base.error).toBe('the model folder /m is missing');
     expect(base.turns).toEqual([{ role: 'user', content: 'Reverse: abc', failed: true }]);
-    emit({ chatId: 'chat-ft-2', kind: 'token', text: 'late' });
+    emit('chat.event', { chatId: 'chat-ft-2', kind: 'token', text: 'late' });
     calls.length = 0;
     await chat.askBoth({ ...options, prompt: 'again' });
     const [baseAsk, ftAsk] = calls.filter((c) => c.method === 'chat.ask').map((c) => (c.params as { messages: unknown }).messages);
@@ -114,11 +92,11 @@ describe('chat store', () => {
   it('Stop asks the app to stop each streaming answer; what arrived stays as the answer', async () => {
     const chat = useChatStore();
     await chat.askBoth(options);
-    emit({ chatId: 'chat-base-1', kind: 'token', text: 'part' });
-    emit(done('chat-ft-2'));
+    emit('chat.event', { chatId: 'chat-base-1', kind: 'token', text: 'part' });
+    emit('chat.event', done('chat-ft-2'));
     await chat.stop();
     expect(calls.filter((c) => c.method === 'chat.stop').map((c) => c.params)).toEqual([{ chatId: 'chat-base-1' }]);
-    emit(done('chat-base-1', 'interrupted'));
+    emit('chat.event', done('chat-base-1', 'interrupted'));
     expect(chat.sides.base.streaming).toBe(false);
     expect(chat.sides.base.turns[1]).toEqual({ role: 'assistant', content: 'part', stage: undefined });
     expect(chat.sides.base.ended?.stoppedBy).toBe('interrupted');
@@ -131,8 +109,8 @@ describe('chat store', () => {
     );
     const chat = useChatStore();
     const asking = chat.askBoth(options);
-    emit({ chatId: 'b', kind: 'token', text: 'ear' });
-    emit({ chatId: 'b', kind: 'token', text: 'ly' });
+    emit('chat.event', { chatId: 'b', kind: 'token', text: 'ear' });
+    emit('chat.event', { chatId: 'b', kind: 'token', text: 'ly' });
     release();
     await asking;
     expect(chat.sides.base.partial).toBe('early');
@@ -143,8 +121,8 @@ describe('chat store', () => {
     await chat.askBoth(options);
     chat.clear();
     expect(chat.sides.base.turns).toHaveLength(1);
-    emit(done('chat-base-1'));
-    emit(done('chat-ft-2'));
+    emit('chat.event', done('chat-base-1'));
+    emit('chat.event', done('chat-ft-2'));
     chat.clear();
     expect(chat.sides.base.turns).toEqual([]);
     expect(chat.sides['fine-tuned'].turns).toEqual([]);

@@ -4,30 +4,10 @@
  */
 import { createPinia, setActivePinia } from 'pinia';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import type { ExportView, ForgettingView, JobProgress, MergeView } from '../../src-main/contract/index.js';
+import type { ExportView, ForgettingView, MergeView } from '../../src-main/contract/index.js';
+import { answers, calls, emit, resetFakeApi } from './fake-api.js';
 
-const calls: { method: string; params: unknown }[] = [];
-const answers = new Map<string, (params: unknown) => Promise<unknown>>();
-const listeners: ((e: JobProgress) => void)[] = [];
-const emit = (e: JobProgress): void => listeners.forEach((l) => l(e));
-
-vi.mock('../../src-renderer/api.js', () => ({
-  api: new Proxy(
-    {},
-    {
-      get: (_t, method: string) => (params: unknown) => {
-        calls.push({ method, params });
-        const answer = answers.get(method);
-        return answer === undefined ? Promise.reject(new Error(`no answer for ${method}`)) : answer(params);
-      },
-    },
-  ),
-  onConnectionState: () => () => undefined,
-  onEvent: (name: string, listener: (e: JobProgress) => void) => {
-    if (name === 'job.progress') listeners.push(listener);
-    return () => undefined;
-  },
-}));
+vi.mock('../../src-renderer/api.js', () => import('./fake-api.js'));
 
 const { useExportsStore } = await import('../../src-renderer/stores/exports.js');
 
@@ -37,9 +17,7 @@ const forgetting: ForgettingView = { accuracy: [[1]], loss: [[0.1]], probe: [nul
 
 beforeEach(() => {
   setActivePinia(createPinia());
-  calls.length = 0;
-  answers.clear();
-  listeners.length = 0;
+  resetFakeApi();
 });
 
 describe('exports store', () => {
@@ -50,9 +28,9 @@ describe('exports store', () => {
     s.open('r');
     const exporting = s.create(request);
     expect(s.exporting).toBe(true);
-    emit({ runId: 'r', job: 'export', done: 3, total: 10 });
-    emit({ runId: 'other', job: 'export', done: 9, total: 10 });
-    emit({ runId: 'r', job: 'merges', done: 1, total: 4 }); // no merge comparison is running
+    emit('job.progress', { runId: 'r', job: 'export', done: 3, total: 10 });
+    emit('job.progress', { runId: 'other', job: 'export', done: 9, total: 10 });
+    emit('job.progress', { runId: 'r', job: 'merges', done: 1, total: 4 }); // no merge comparison is running
     expect(s.exportProgress).toEqual({ runId: 'r', job: 'export', done: 3, total: 10 });
     expect(s.mergesProgress).toBeNull();
     release();
@@ -101,8 +79,8 @@ describe('exports store', () => {
     const s = useExportsStore();
     s.open('r');
     const comparing = s.compareMerges(0.3);
-    emit({ runId: 'r', job: 'merges', done: 2, total: 6 });
-    emit({ runId: 'r', job: 'export', done: 1, total: 6 });
+    emit('job.progress', { runId: 'r', job: 'merges', done: 2, total: 6 });
+    emit('job.progress', { runId: 'r', job: 'export', done: 1, total: 6 });
     expect(s.mergesProgress?.done).toBe(2);
     expect(s.exportProgress).toBeNull();
     release();

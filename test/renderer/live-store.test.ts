@@ -6,29 +6,9 @@
 import { createPinia, setActivePinia } from 'pinia';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { MetricPoint, RunDetail, RunEvent, RunSummary } from '../../src-main/contract/index.js';
+import { answers, calls, emit, resetFakeApi } from './fake-api.js';
 
-const calls: { method: string; params: unknown }[] = [];
-const answers = new Map<string, (params: unknown) => Promise<unknown>>();
-const listeners: ((e: RunEvent) => void)[] = [];
-const emit = (e: RunEvent): void => listeners.forEach((l) => l(e));
-
-vi.mock('../../src-renderer/api.js', () => ({
-  api: new Proxy(
-    {},
-    {
-      get: (_t, method: string) => (params: unknown) => {
-        calls.push({ method, params });
-        const answer = answers.get(method);
-        return answer === undefined ? Promise.reject(new Error(`no answer for ${method}`)) : answer(params);
-      },
-    },
-  ),
-  onConnectionState: () => () => undefined,
-  onEvent: (name: string, listener: (e: RunEvent) => void) => {
-    if (name === 'run.event') listeners.push(listener);
-    return () => undefined;
-  },
-}));
+vi.mock('../../src-renderer/api.js', () => import('./fake-api.js'));
 
 const { useLiveStore } = await import('../../src-renderer/stores/live.js');
 const { useRunsStore } = await import('../../src-renderer/stores/runs.js');
@@ -48,9 +28,7 @@ let recorded: MetricPoint[] = [];
 
 beforeEach(() => {
   setActivePinia(createPinia());
-  calls.length = 0;
-  answers.clear();
-  listeners.length = 0;
+  resetFakeApi();
   recorded = [];
   answers.set('runs.metrics', async (p) => {
     const { afterStep } = p as { afterStep?: number };
@@ -66,8 +44,8 @@ describe('live store', () => {
     const live = useLiveStore();
     await live.open('r');
     expect(losses(live.points)).toEqual([[1, 4], [2, 3]]);
-    emit(stepEvent('r', 3, 2.5));
-    emit(stepEvent('other', 3, 9));
+    emit('run.event', stepEvent('r', 3, 2.5));
+    emit('run.event', stepEvent('other', 3, 9));
     expect(losses(live.points)).toEqual([[1, 4], [2, 3], [3, 2.5]]);
     expect(live.lastStep).toBe(3);
     expect(live.samples.map((s) => s.step)).toEqual([3]);
@@ -81,8 +59,8 @@ describe('live store', () => {
     const live = useLiveStore();
     const opening = live.open('r');
     // Steps 3 and 4 arrive live before the answer, which also holds step 3.
-    emit(stepEvent('r', 3, 2.5));
-    emit(stepEvent('r', 4, 2));
+    emit('run.event', stepEvent('r', 3, 2.5));
+    emit('run.event', stepEvent('r', 4, 2));
     release();
     await opening;
     expect(losses(live.points)).toEqual([[1, 4], [2, 3], [3, 2.5], [4, 2]]);
@@ -94,7 +72,7 @@ describe('live store', () => {
     await live.open('r');
     // The connection dropped during steps 3–4; the database has them.
     recorded.push(point(3, 2.5), point(4, 2.2), point(5, 2));
-    emit(stepEvent('r', 5, 2));
+    emit('run.event', stepEvent('r', 5, 2));
     await vi.waitFor(() => expect(live.points).toHaveLength(5));
     expect(losses(live.points)).toEqual([[1, 4], [2, 3], [3, 2.5], [4, 2.2], [5, 2]]);
     expect(calls.filter((c) => c.method === 'runs.metrics').map((c) => c.params)).toEqual([{ runId: 'r' }, { runId: 'r', afterStep: 2 }]);
@@ -104,8 +82,8 @@ describe('live store', () => {
     recorded = [point(1, 4), point(2, 3), point(3, 2.5)];
     const live = useLiveStore();
     await live.open('r');
-    emit(stepEvent('r', 4, 2.4));
-    emit(stepEvent('r', 3, 2.6)); // resumed from the checkpoint at step 2
+    emit('run.event', stepEvent('r', 4, 2.4));
+    emit('run.event', stepEvent('r', 3, 2.6)); // resumed from the checkpoint at step 2
     expect(losses(live.points)).toEqual([[1, 4], [2, 3], [3, 2.6], [4, 2.4]]);
     expect(live.samples.map((s) => s.step)).toEqual([3]);
   });
@@ -118,14 +96,14 @@ describe('live store', () => {
     const live = useLiveStore();
     await runs.open('r');
     await live.open('r');
-    emit(stepEvent('r', 2, 3));
-    emit({ runId: 'r', kind: 'paused', step: 2 });
+    emit('run.event', stepEvent('r', 2, 3));
+    emit('run.event', { runId: 'r', kind: 'paused', step: 2 });
     expect(live.held).toBe(true);
     expect(live.samples).toEqual([]);
     // Step 3 was recorded but its event never came; then the trainer ended.
     recorded.push(point(2, 3), point(3, 2));
     status = 'done';
-    emit({ runId: 'r', kind: 'finished', status: 'done', error: null });
+    emit('run.event', { runId: 'r', kind: 'finished', status: 'done', error: null });
     await vi.waitFor(() => expect(runs.detail?.run.status).toBe('done'));
     await vi.waitFor(() => expect(losses(live.points)).toEqual([[1, 4], [2, 3], [3, 2]]));
     expect(live.held).toBe(false);

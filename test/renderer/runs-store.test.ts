@@ -5,30 +5,10 @@
  */
 import { createPinia, setActivePinia } from 'pinia';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import type { RunDetail, RunEvent, RunSummary } from '../../src-main/contract/index.js';
+import type { RunDetail, RunSummary } from '../../src-main/contract/index.js';
+import { answers, calls, emit, listenerCount, resetFakeApi } from './fake-api.js';
 
-const calls: { method: string; params: unknown }[] = [];
-const answers = new Map<string, (params: unknown) => Promise<unknown>>();
-/** The store's run.event listeners, as the api module would call them. */
-const listeners: ((e: RunEvent) => void)[] = [];
-
-vi.mock('../../src-renderer/api.js', () => ({
-  api: new Proxy(
-    {},
-    {
-      get: (_t, method: string) => (params: unknown) => {
-        calls.push({ method, params });
-        const answer = answers.get(method);
-        return answer === undefined ? Promise.reject(new Error(`no answer for ${method}`)) : answer(params);
-      },
-    },
-  ),
-  onConnectionState: () => () => undefined,
-  onEvent: (name: string, listener: (e: RunEvent) => void) => {
-    if (name === 'run.event') listeners.push(listener);
-    return () => undefined;
-  },
-}));
+vi.mock('../../src-renderer/api.js', () => import('./fake-api.js'));
 
 const { useRunsStore } = await import('../../src-renderer/stores/runs.js');
 
@@ -43,9 +23,7 @@ const detailOf = (r: RunSummary): RunDetail => ({
 
 beforeEach(() => {
   setActivePinia(createPinia());
-  calls.length = 0;
-  answers.clear();
-  listeners.length = 0;
+  resetFakeApi();
 });
 
 describe('runs store', () => {
@@ -113,18 +91,18 @@ describe('runs store', () => {
     const s = useRunsStore();
     await s.loadList();
     await s.open('live');
-    expect(listeners.length).toBe(1);
+    expect(listenerCount('run.event')).toBe(1);
     const before = calls.length;
-    listeners[0]({ runId: 'live', kind: 'step', stage: 0, step: 3, loss: 1, lr: 0.001, tokensPerS: 100, memoryBytes: null });
-    listeners[0]({ runId: 'live', kind: 'checkpoint', stage: 0, step: 3 });
+    emit('run.event', { runId: 'live', kind: 'step', stage: 0, step: 3, loss: 1, lr: 0.001, tokensPerS: 100, memoryBytes: null });
+    emit('run.event', { runId: 'live', kind: 'checkpoint', stage: 0, step: 3 });
     expect(calls.length).toBe(before);
     status = 'done';
-    listeners[0]({ runId: 'live', kind: 'finished', status: 'done', error: null });
+    emit('run.event', { runId: 'live', kind: 'finished', status: 'done', error: null });
     await vi.waitFor(() => expect(s.detail?.run.status).toBe('done'));
     expect(s.list[0].status).toBe('done');
     expect(calls.slice(before).map((c) => c.method).sort()).toEqual(['runs.get', 'runs.list']);
     // Another run's milestone does not reload the open one.
-    listeners[0]({ runId: 'other', kind: 'eval', afterStage: 0, task: 0, name: 'a', accuracy: 1, loss: 0.1 });
+    emit('run.event', { runId: 'other', kind: 'eval', afterStage: 0, task: 0, name: 'a', accuracy: 1, loss: 0.1 });
     await vi.waitFor(() => expect(calls.length).toBe(before + 3));
     expect(calls[calls.length - 1].method).toBe('runs.list');
   });

@@ -10,24 +10,9 @@ import { createPinia, setActivePinia } from 'pinia';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { DatasetPreview, ImportedDatasetView, ModelInfo, Params, TrainingEstimate } from '../../src-main/contract/index.js';
 import { parsePlan } from '../../src-main/formats/plan.js';
+import { answers, calls, resetFakeApi } from './fake-api.js';
 
-const calls: { method: string; params: unknown }[] = [];
-const answers = new Map<string, (params: unknown) => Promise<unknown>>();
-
-vi.mock('../../src-renderer/api.js', () => ({
-  api: new Proxy(
-    {},
-    {
-      get: (_t, method: string) => (params: unknown) => {
-        calls.push({ method, params });
-        const answer = answers.get(method);
-        return answer === undefined ? Promise.reject(new Error(`no answer for ${method}`)) : answer(params);
-      },
-    },
-  ),
-  onConnectionState: () => () => undefined,
-  onEvent: () => () => undefined,
-}));
+vi.mock('../../src-renderer/api.js', () => import('./fake-api.js'));
 
 const { useWizardStore } = await import('../../src-renderer/stores/wizard.js');
 
@@ -62,8 +47,7 @@ const methodCalls = (m: string): unknown[] => calls.filter((c) => c.method === m
 
 beforeEach(() => {
   setActivePinia(createPinia());
-  calls.length = 0;
-  answers.clear();
+  resetFakeApi();
   answers.set('app.info', async () => ({ version: '0.1.0', home: '/home', sampleModel: SAMPLE }));
   answers.set('models.inspect', async (p) => modelInfo((p as { path: string }).path));
   answers.set('datasets.preview', async (p) => previewOf(p as FileRequest));

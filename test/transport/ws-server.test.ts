@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { PortInUseError, startServer, type RunningServer } from '../../src-main/transport/ws-server.js';
+import { MAX_MESSAGE_BYTES, PortInUseError, startServer, type RunningServer } from '../../src-main/transport/ws-server.js';
 import { fakeHandlers, type Call } from './fake-handlers.js';
 
 const SOURCE_INDEX = fileURLToPath(new URL('../../src-renderer/index.html', import.meta.url));
@@ -280,11 +280,20 @@ describe('WebSocket calls', () => {
     ws.close();
   });
 
-  it('closes a socket that sends more than 16 MiB (1009) and stays up for others', async () => {
+  it('carries the largest dataset upload the contract allows, even when JSON escaping doubles it', async () => {
+    const ws = await connect();
+    const content = '"'.repeat(12 * 1024 * 1024); // each quote becomes \" on the wire: 24 MiB
+    const reply = await exchange(ws, JSON.stringify({ id: 1, method: 'datasets.preview', params: { fileName: 'q.jsonl', content, modelPath: '/m' } }));
+    expect(reply).toMatchObject({ id: 1, ok: true });
+    expect(calls.at(-1)?.method).toBe('datasets.preview');
+    ws.close();
+  });
+
+  it('closes a socket that sends more than MAX_MESSAGE_BYTES (1009) and stays up for others', async () => {
     const ws = await connect();
     const closed = new Promise<number>((done) => ws.once('close', (code: number) => done(code)));
     ws.on('error', () => undefined);
-    ws.send(`{"id": 1, "method": "runs.list", "params": {"x": "${'a'.repeat(16 * 1024 * 1024)}"}}`);
+    ws.send(`{"id": 1, "method": "runs.list", "params": {"x": "${'a'.repeat(MAX_MESSAGE_BYTES)}"}}`);
     expect(await closed).toBe(1009);
     const again = await connect();
     expect(await exchange(again, JSON.stringify({ id: 2, method: 'runs.list', params: {} }))).toMatchObject({ id: 2, ok: true });
