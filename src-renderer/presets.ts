@@ -8,7 +8,7 @@
  * rate follows the model's size (a big model needs smaller steps), and the longest example never
  * exceeds what the model can read. Everything else starts at the plan file's own defaults.
  */
-import { DEFAULT_PLAN_VALUES, type PlanBackend, type PlanTraining } from '../src-main/formats/plan-types.js';
+import { DEFAULT_PLAN_VALUES, type PlanBackend, type PlanTraining } from '../src-main/contract/index.js';
 
 export const PRESET_NAMES = ['quick', 'balanced', 'thorough'] as const;
 export type PresetName = (typeof PRESET_NAMES)[number];

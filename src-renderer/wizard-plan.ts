@@ -14,10 +14,10 @@ import {
   MAX_NAME_LENGTH,
   MAX_TASKS,
   PLAN_LIMITS,
+  type NumberRule,
   type PlanFreeze,
   type PlanMapping,
-} from '../src-main/formats/plan-types.js';
-import type { NumberRule } from '../src-main/formats/plan-fields.js';
+} from '../src-main/contract/index.js';
 import type { WizardSettings } from './presets.js';
 
 export interface WizardTask {

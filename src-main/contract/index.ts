@@ -3,6 +3,7 @@
  * argument schemas, result and domain types. Pure TypeScript: no Node, Electron or tfjs imports.
  */
 export * from './methods.js';
+export * from './plan.js';
 export * from './schema.js';
 export * from './types.js';
 export * from './wire.js';

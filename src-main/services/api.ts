@@ -17,7 +17,7 @@ import { estimateTraining } from './estimate.js';
 import { LiveRuns } from './live-runs.js';
 import { evaluateMergesForApp, exportForApp } from './outputs.js';
 import { probeBackends } from './probe.js';
-import { deleteRun, RunError, runForgetting, storedPlan } from './runs.js';
+import { deleteRun, requireRun, RunError, runForgetting, storedPlan } from './runs.js';
 import { startWorker, type WorkerLauncher } from './trainer-host.js';
 
 export type Handlers = { [M in MethodName]: (params: Params<M>) => Promise<Result<M>> };
@@ -59,14 +59,8 @@ function summary(store: Store, r: RunRecord): RunSummary {
   };
 }
 
-function getRun(store: Store, runId: string): RunRecord {
-  const run = store.runs.get(runId);
-  if (run == null) throw new RunError(`no run with id ${runId}`);
-  return run;
-}
-
 function detail(store: Store, runId: string): RunDetail {
-  const run = getRun(store, runId);
+  const run = requireRun(store, runId);
   const stages: StageView[] = store.stages.list(runId).map((s) => ({
     index: s.idx,
     taskName: s.taskName,
@@ -108,7 +102,7 @@ export function apiHandlers(ctx: ApiContext): Handlers {
     'runs.list': async () => store.runs.list().map((r) => summary(store, r)),
     'runs.get': async ({ runId }) => detail(store, runId),
     'runs.metrics': async ({ runId, afterStep }) => {
-      getRun(store, runId);
+      requireRun(store, runId);
       return store.metrics.list(runId, { afterStep }).map(
         (m): MetricPoint => ({ step: m.step, stage: m.stage, loss: finite(m.loss), lr: finite(m.lr), tokensPerS: finite(m.tokensPerS), memoryBytes: m.memoryBytes }),
       );

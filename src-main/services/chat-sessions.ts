@@ -12,7 +12,7 @@ import type { ChatSettings } from '../engine/chat.js';
 import type { Store } from '../store/index.js';
 import type { ChatModelRef, FromTrainer } from '../trainer/protocol.js';
 import { finishedStages, runModel } from './run-weights.js';
-import { RunError, storedPlan } from './runs.js';
+import { GONE, requireRun, RunError, storedPlan } from './runs.js';
 import { startWorker, type TrainerHandle, type WorkerLauncher } from './trainer-host.js';
 
 export type ChatRequest = Params<'chat.ask'>;
@@ -81,8 +81,7 @@ export class ChatSessions {
 
   /** Which model answers, checked in plain words before any process starts; `key` names it for reuse. */
   private modelOf(req: ChatRequest): { key: string; ref: ChatModelRef } {
-    const run = this.store.runs.get(req.runId);
-    if (run == null) throw new RunError(`no run with id ${req.runId}; it may have been deleted`);
+    const run = requireRun(this.store, req.runId, GONE);
     const { modelDir, stages } = runModel(this.store, req.runId);
     const backend = storedPlan(run).job.backend;
     if (req.side === 'base') {

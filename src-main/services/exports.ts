@@ -22,7 +22,7 @@ import { sourceDtypes, writeModelFolder, type WeightReader } from '../formats/mo
 import { loadTokenizer } from '../formats/tokenizer/index.js';
 import type { Store } from '../store/index.js';
 import { appVersion } from './app-files.js';
-import { RunError, storedPlan } from './runs.js';
+import { requireRun, storedPlan } from './runs.js';
 import { runWeights, type RunWeights } from './run-weights.js';
 
 export const EXPORT_FORMATS = ['safetensors', 'gguf'] as const;
@@ -105,8 +105,7 @@ function writeGgufFolder(dir: string, rw: RunWeights, readers: WeightReader[], t
 
 /** The `__metadata__` an export carries: where it came from. All values are strings. */
 function provenance(store: Store, rw: RunWeights): Record<string, string> {
-  const run = store.runs.get(rw.runId);
-  if (run == null) throw new RunError(`no run with id ${rw.runId}`);
+  const run = requireRun(store, rw.runId);
   const { job } = storedPlan(run);
   const stages = store.stages.list(rw.runId).slice(0, rw.stage + 1).map((s) => {
     const mask = s.maskJson == null ? null : (JSON.parse(s.maskJson) as { strategy: string; ratio: number; seed: number; stage: number });

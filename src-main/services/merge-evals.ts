@@ -9,7 +9,7 @@ import { BASE_MODEL_STAGE, type Store } from '../store/index.js';
 import type { FromTrainer } from '../trainer/protocol.js';
 import { forgettingMatrix, type Forgetting } from './forgetting.js';
 import { finishedStages } from './run-weights.js';
-import { RunError, runForgetting, storedPlan } from './runs.js';
+import { LISTED, requireRun, RunError, runForgetting, storedPlan } from './runs.js';
 import { startWorker, type WorkerLauncher } from './trainer-host.js';
 
 export interface MergeCandidate {
@@ -21,8 +21,7 @@ export interface MergeCandidate {
 /** The matrix of one merge from what is recorded (the run's own evaluations for `none`). */
 export function mergeForgetting(store: Store, runId: string, merge: MergeSpec): Forgetting {
   if (merge.kind === 'none') return runForgetting(store, runId);
-  const run = store.runs.get(runId);
-  if (run == null) throw new RunError(`no run with id ${runId}`);
+  const run = requireRun(store, runId);
   const base = store.evals.list(runId).filter((e) => e.afterStage === BASE_MODEL_STAGE);
   return forgettingMatrix([...base, ...store.mergeEvals.list(runId, mergeLabel(merge))], storedPlan(run).job.tasks.length);
 }
@@ -46,8 +45,7 @@ export async function evaluateMerges(
   onMessage: (m: FromTrainer) => void = () => {},
   launch: WorkerLauncher = startWorker,
 ): Promise<MergeCandidate[]> {
-  const run = store.runs.get(runId);
-  if (run == null) throw new RunError(`no run with id ${runId}; \`hft runs\` lists them`);
+  const run = requireRun(store, runId, LISTED);
   const { job } = storedPlan(run);
   const stages = finishedStages(store, runId);
   if (stages.length === 0) throw new RunError(`run ${runId} has no trained weights yet: no stage has finished`);

@@ -8,20 +8,14 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { ExportView, JobProgress, MergeView, Params } from '../contract/index.js';
 import type { MergeSpec } from '../engine/merge.js';
-import type { RunRecord, Store } from '../store/index.js';
+import type { Store } from '../store/index.js';
 import { ExportError, exportRun } from './exports.js';
 import { evaluateMerges } from './merge-evals.js';
 import { finishedStages, parseMergeSpec } from './run-weights.js';
-import { RunError, storedPlan } from './runs.js';
+import { GONE, requireRun, storedPlan } from './runs.js';
 import type { WorkerLauncher } from './trainer-host.js';
 
 const alphaText = (alpha: number | undefined): string | undefined => (alpha === undefined ? undefined : String(alpha));
-
-function getRun(store: Store, runId: string): RunRecord {
-  const run = store.runs.get(runId);
-  if (run == null) throw new RunError(`no run with id ${runId}; it may have been deleted`);
-  return run;
-}
 
 /**
  * The run as trained (merge none), the average with the base (alpha, default 0.5) and the
@@ -36,7 +30,7 @@ export async function evaluateMergesForApp(
   launcher: WorkerLauncher,
 ): Promise<MergeView[]> {
   const { runId } = req;
-  const run = getRun(store, runId);
+  const run = requireRun(store, runId, GONE);
   const seed = req.seed ?? run.seed;
   const candidates: MergeSpec[] = [{ kind: 'none' }, parseMergeSpec('average', alphaText(req.alpha), seed), { kind: 'half-reset', seed }];
   const { job } = storedPlan(run);
@@ -64,7 +58,7 @@ export async function evaluateMergesForApp(
  */
 export async function exportForApp(store: Store, home: string, req: Params<'exports.create'>, progress: (p: JobProgress) => void): Promise<ExportView> {
   const { runId } = req;
-  const run = getRun(store, runId);
+  const run = requireRun(store, runId, GONE);
   const merge = parseMergeSpec(req.merge, req.merge === 'average' ? alphaText(req.alpha) : undefined, req.seed ?? run.seed);
   // Said here in the app's words: the export service's refusal names the command line's --force.
   const out = resolve(req.out);

@@ -9,7 +9,7 @@ import { checkMergeSpec, MERGE_KINDS, MergeError, mergeWithBase, type HostWeight
 import { readHfConfig, type ModelConfig } from '../formats/hf-config.js';
 import type { Store } from '../store/index.js';
 import { readCheckpoint } from '../trainer/checkpoints.js';
-import { RunError, storedPlan } from './runs.js';
+import { LISTED, requireRun, RunError, storedPlan } from './runs.js';
 
 export interface RunWeights {
   runId: string;
@@ -32,8 +32,7 @@ export function finishedStages(store: Store, runId: string): number[] {
 
 /** Reads the run's config, failing in plain words when the base model folder is gone. */
 export function runModel(store: Store, runId: string): { modelDir: string; cfg: ModelConfig; stages: number } {
-  const run = store.runs.get(runId);
-  if (run == null) throw new RunError(`no run with id ${runId}; \`hft runs\` lists them`);
+  const run = requireRun(store, runId, LISTED);
   const { job } = storedPlan(run);
   try {
     return { modelDir: job.modelDir, cfg: readHfConfig(job.modelDir), stages: job.tasks.length };

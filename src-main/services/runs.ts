@@ -40,10 +40,20 @@ export function storedPlan(run: RunRecord): StoredPlan {
   return JSON.parse(run.planJson) as StoredPlan;
 }
 
+/** Hints for requireRun: where the CLI user finds the right id; what the app's user is told. */
+export const LISTED = '`hft runs` lists them';
+export const GONE = 'it may have been deleted';
+
+/** The run's record; a RunError naming the id (and `hint`, where to find the right one) when there is none. */
+export function requireRun(store: Store, runId: string, hint?: string): RunRecord {
+  const run = store.runs.get(runId);
+  if (run == null) throw new RunError(`no run with id ${runId}${hint === undefined ? '' : `; ${hint}`}`);
+  return run;
+}
+
 /** Starts (status queued) or continues (paused, failed, or running with no live trainer) a run. */
 export function launchRun(store: Store, runId: string, onMessage: (m: FromTrainer) => void = () => {}, launch: WorkerLauncher = startWorker): RunHandle {
-  const run = store.runs.get(runId);
-  if (run == null) throw new RunError(`no run with id ${runId}; \`hft runs\` lists them`);
+  const run = requireRun(store, runId, LISTED);
   if (run.status === 'done') throw new RunError(`run ${runId} is already done`);
   const { job } = storedPlan(run);
   const release = takeLock(job.runDir, runId);
@@ -124,7 +134,6 @@ export function deleteRun(store: Store, runId: string): boolean {
 
 /** R, OP and BWT of a run from its recorded evaluations. */
 export function runForgetting(store: Store, runId: string): Forgetting {
-  const run = store.runs.get(runId);
-  if (run == null) throw new RunError(`no run with id ${runId}`);
+  const run = requireRun(store, runId);
   return forgettingMatrix(store.evals.list(runId), storedPlan(run).job.tasks.length);
 }

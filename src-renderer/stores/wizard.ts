@@ -12,8 +12,7 @@
  */
 import { defineStore } from 'pinia';
 import { computed, ref, watch } from 'vue';
-import type { DatasetPreview, ImportedDatasetView, ModelInfo, Params, TrainingEstimate } from '../../src-main/contract/index.js';
-import type { PlanFreeze, PlanMapping } from '../../src-main/formats/plan-types.js';
+import type { DatasetPreview, ImportedDatasetView, ModelInfo, Params, PlanFreeze, PlanMapping, TrainingEstimate } from '../../src-main/contract/index.js';
 import { api } from '../api.js';
 import { DEFAULT_PRESET, defaultSettings, matchingPreset, presetValues, type PresetName, type WizardSettings } from '../presets.js';
 import { moveBy, moveTo } from '../task-order.js';

@@ -22,7 +22,7 @@ import { loadTokenizer } from '../../formats/tokenizer/index.js';
 import type { ChatMessage, Tokenizer } from '../../formats/tokenizer/types.js';
 import { appPaths } from '../../services/home.js';
 import { parseMergeSpec, runWeights, stageFromFlag, type RunWeights } from '../../services/run-weights.js';
-import { RunError } from '../../services/runs.js';
+import { LISTED, requireRun } from '../../services/runs.js';
 import { openStore } from '../../store/index.js';
 import { intFlag, numFlag, parseFlags, UsageError } from '../args.js';
 
@@ -87,8 +87,7 @@ function resolveSource(values: ReturnType<typeof parseFlags<typeof FLAGS>>['valu
   const runId = values.run!;
   const store = openStore(appPaths({ db: values.db }).db);
   try {
-    const run = store.runs.get(runId);
-    if (run == null) throw new RunError(`no run with id ${runId}; \`hft runs\` lists them`);
+    const run = requireRun(store, runId, LISTED);
     const rw = runWeights(store, runId, { stage: stageFromFlag(values.stage), merge: parseMergeSpec(values.merge, values.alpha, run.seed) });
     return { source: { kind: 'run', rw, compare: values.compare === true }, tok: loadTokenizer(rw.modelDir) };
   } finally {

@@ -5,7 +5,7 @@
 import { parseMergeSpec, stageFromFlag } from '../../services/run-weights.js';
 import { EXPORT_FORMATS, exportRun, GGUF_TYPES } from '../../services/exports.js';
 import { appPaths } from '../../services/home.js';
-import { RunError } from '../../services/runs.js';
+import { LISTED, requireRun } from '../../services/runs.js';
 import { openStore } from '../../store/index.js';
 import { choiceFlag, parseFlags, required, UsageError } from '../args.js';
 import { emit } from '../output.js';
@@ -37,8 +37,7 @@ export async function exportCommand(argv: string[]): Promise<void> {
   const paths = appPaths({ db: values.db });
   const store = openStore(paths.db);
   try {
-    const run = store.runs.get(runId);
-    if (run == null) throw new RunError(`no run with id ${runId}; \`hft runs\` lists them`);
+    const run = requireRun(store, runId, LISTED);
     const merge = parseMergeSpec(values.merge, values.alpha, run.seed);
     let bar: ReturnType<typeof progressBar> | null = null;
     const result = await exportRun(

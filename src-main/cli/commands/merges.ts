@@ -7,7 +7,7 @@ import { mergeLabel, type MergeSpec } from '../../engine/merge.js';
 import { appPaths } from '../../services/home.js';
 import { evaluateMerges, mergeForgetting } from '../../services/merge-evals.js';
 import { parseMergeSpec } from '../../services/run-weights.js';
-import { RunError, storedPlan } from '../../services/runs.js';
+import { LISTED, requireRun, storedPlan } from '../../services/runs.js';
 import { openStore, type Store } from '../../store/index.js';
 import { intFlag, parseFlags, UsageError } from '../args.js';
 import { emit } from '../output.js';
@@ -22,8 +22,7 @@ export async function merges(argv: string[]): Promise<void> {
   if (runId === undefined) throw new UsageError('give the run id: hft merges RUN_ID (`hft runs` lists them)');
   const store = openStore(appPaths({ db: values.db }).db);
   try {
-    const run = store.runs.get(runId);
-    if (run == null) throw new RunError(`no run with id ${runId}; \`hft runs\` lists them`);
+    const run = requireRun(store, runId, LISTED);
     const seed = intFlag(values.seed, '--seed', run.seed, 0);
     const candidates: MergeSpec[] = [{ kind: 'none' }, parseMergeSpec('average', values.alpha, seed), { kind: 'half-reset', seed }];
     const job = storedPlan(run).job;

@@ -2,7 +2,7 @@
  * `hft resume RUN_ID`: continue a paused or failed run from its newest intact checkpoint.
  */
 import { appPaths } from '../../services/home.js';
-import { launchRun, storedPlan, RunError } from '../../services/runs.js';
+import { launchRun, LISTED, requireRun, storedPlan } from '../../services/runs.js';
 import { openStore } from '../../store/index.js';
 import { parseFlags, UsageError } from '../args.js';
 import { reportRuns } from '../run-output.js';
@@ -14,8 +14,7 @@ export async function resume(argv: string[]): Promise<void> {
   if (runId === undefined) throw new UsageError('give the run id: hft resume RUN_ID (`hft runs` lists them)');
   const store = openStore(appPaths({ db: values.db }).db);
   try {
-    const run = store.runs.get(runId);
-    if (run == null) throw new RunError(`no run with id ${runId}; \`hft runs\` lists them`);
+    const run = requireRun(store, runId, LISTED);
     const { job } = storedPlan(run);
     const watcher = new RunWatcher();
     const handle = launchRun(store, runId, watcher.listener(run.name));
